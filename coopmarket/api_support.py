@@ -1,0 +1,73 @@
+"""API plumbing shared by every app: pagination, error format, role permissions."""
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, pagination, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import roles
+from .errors import RuleViolation
+
+logger = logging.getLogger(__name__)
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class Conflict(exceptions.APIException):
+    """409: a coop rule forbids the request. `code` is one of CONTRACT.md §5's codes."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A rule of the coop forbids this."
+    default_code = "not_allowed"
+
+
+def exception_handler(exc, context):
+    """Errors as JSON `{"detail", "code"}` (field errors as DRF gives them); never a 500 page."""
+    if isinstance(exc, RuleViolation):
+        exc = Conflict(detail=exc.message, code=exc.code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            {"detail": "Internal server error.", "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    data = response.data
+    if isinstance(data, dict) and "detail" in data and "code" not in data:
+        detail = data["detail"]
+        data["code"] = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    return response
+
+
+class IsCoordinator(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return roles.is_coordinator(request.user)
+
+
+class IsSupply(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return roles.is_supply(request.user)
+
+
+def json_error_view(status_code: int, detail: str, code: str):
+    def view(request, exception=None):
+        return JsonResponse({"detail": detail, "code": code}, status=status_code)
+
+    return view
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+__all__ = ["Conflict", "Http404", "PermissionDenied"]

@@ -1,0 +1,321 @@
+"""Members, households, share classes, subscriptions and the payment ledger (DOMAIN.md §1)."""
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from . import membership as ms
+from .barcodes import format_member_number
+
+
+class CoopParameters(models.Model):
+    """Every number of DOMAIN.md in one place: a singleton row that an admin edits."""
+
+    # §1 members and shares
+    max_associates = models.PositiveSmallIntegerField(_("household associates per member"), default=1)
+    max_instalments = models.PositiveSmallIntegerField(_("maximum instalments"), default=10)
+    instalment_overdue_days = models.PositiveSmallIntegerField(
+        _("days an instalment may be late before the member is unpaid"), default=30
+    )
+    redemption_delay_days = models.PositiveSmallIntegerField(_("share redemption delay (days)"), default=365)
+    # §2-§5 shifts (used by the shift engine)
+    shift_capacity = models.PositiveSmallIntegerField(_("default shift capacity"), default=6)
+    generation_days_ahead = models.PositiveSmallIntegerField(_("days of shifts generated ahead"), default=90)
+    ftop_max_per_day = models.PositiveSmallIntegerField(_("FTOP bookings per day"), default=2)
+    ftop_max_per_cycle = models.PositiveSmallIntegerField(_("FTOP bookings per cycle"), default=5)
+    cancel_notice_hours = models.PositiveSmallIntegerField(_("cancellation notice (hours)"), default=24)
+    alert_days = models.PositiveSmallIntegerField(_("alert period (days)"), default=28)
+    extension_days = models.PositiveSmallIntegerField(_("extension length (days)"), default=28)
+    max_extensions_per_year = models.PositiveSmallIntegerField(_("extensions per 365 days"), default=2)
+    min_leave_days = models.PositiveSmallIntegerField(_("minimum leave (days)"), default=28)
+    no_slot_grace_days = models.PositiveSmallIntegerField(_("grace for a new member without a slot (days)"), default=28)
+    ftop_unsubscribe_below = models.SmallIntegerField(_("FTOP counter that unsubscribes"), default=-8)
+    # §6 the till
+    till_window_minutes = models.PositiveSmallIntegerField(_("till access around a shift (minutes)"), default=20)
+    till_override_allowed = models.BooleanField(_("cashiers may override a red answer"), default=False)
+
+    class Meta:
+        verbose_name = _("coop parameters")
+        verbose_name_plural = _("coop parameters")
+
+    def __str__(self):
+        return str(_("Coop parameters"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> "CoopParameters":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Sequence(models.Model):
+    """Gap-free number sequences (member numbers, associate numbers).
+
+    The row is locked with select_for_update and bumped inside the transaction that creates the
+    numbered row, so a rolled-back creation gives its number back.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}={self.last_value}"
+
+
+class ShareClass(models.Model):
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    min_quantity = models.PositiveIntegerField(_("minimum quantity"), default=1)
+    low_income_min_quantity = models.PositiveIntegerField(_("minimum quantity (low income)"), default=1)
+    grants_shopping = models.BooleanField(_("grants shopping"), default=False)
+    grants_work = models.BooleanField(_("carries the work obligation"), default=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("share class")
+        verbose_name_plural = _("share classes")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(unit_price__gt=0), name="shareclass_price_positive"),
+            models.CheckConstraint(condition=models.Q(min_quantity__gte=1), name="shareclass_min_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} - {self.name}"
+
+    def minimum_for(self, low_income: bool) -> int:
+        return self.low_income_min_quantity if low_income else self.min_quantity
+
+
+class Member(models.Model):
+    class ShiftType(models.TextChoices):
+        STANDARD = "standard", _("Standard (regular slot)")
+        FTOP = "ftop", _("FTOP (flying)")
+
+    class Membership(models.TextChoices):
+        NONE = ms.NONE, _("No shares yet")
+        UNPAID = ms.UNPAID, _("Shares unpaid")
+        ACTIVE = ms.ACTIVE, _("Active")
+        SUPPORTING = ms.SUPPORTING, _("Supporting")
+        LEFT = ms.LEFT, _("Left the coop")
+
+    class Status(models.TextChoices):
+        """The working status (DOMAIN.md §5), stored for fast reads; written by the shift engine."""
+
+        UP_TO_DATE = "up_to_date", _("Up to date")
+        ALERT = "alert", _("Alert")
+        DELAY = "delay", _("Delay")
+        SUSPENDED = "suspended", _("Suspended")
+        ON_LEAVE = "on_leave", _("On leave")
+        EXEMPTED = "exempted", _("Exempted")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BLOCKED = "blocked", _("Blocked")
+        NOT_CONCERNED = "not_concerned", _("Not concerned")
+
+    SHOPPING_STATUSES = frozenset({"up_to_date", "alert", "delay", "exempted", "not_concerned"})
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="member"
+    )
+    member_number = models.PositiveIntegerField(_("member number"), unique=True, editable=False)
+    card_barcode = models.CharField(_("card barcode"), max_length=13, unique=True, editable=False)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    search_name = models.CharField(max_length=210, db_index=True, editable=False, default="")
+    email = models.EmailField(_("e-mail"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    shift_type = models.CharField(_("shift type"), max_length=8, choices=ShiftType.choices, default=ShiftType.STANDARD)
+    low_income = models.BooleanField(_("low income"), default=False)
+    joined_on = models.DateField(_("joined on"))
+    notes = models.TextField(_("notes"), blank=True)
+    work_start_date = models.DateField(_("work start date"), null=True, blank=True)
+    work_start_date_manual = models.BooleanField(_("work start date set by coordinators"), default=False)
+    membership = models.CharField(_("membership"), max_length=12, choices=Membership.choices, default=Membership.NONE, db_index=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    left_reason = models.TextField(_("reason for leaving"), blank=True)
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True)
+    # Stored copies of the shift engine's results (written by `shifts`, read by pages and the till).
+    status = models.CharField(_("working status"), max_length=16, choices=Status.choices, default=Status.NOT_CONCERNED, db_index=True)
+    counter_standard = models.IntegerField(_("standard counter"), default=0)
+    counter_ftop = models.IntegerField(_("FTOP counter"), default=0)
+    alert_deadline = models.DateField(_("alert deadline"), null=True, blank=True)
+    delay_until = models.DateField(_("delay until"), null=True, blank=True)
+    blocked_reason = models.TextField(_("blocked because"), blank=True)
+    calendar_token = models.CharField(max_length=43, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["member_number"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="member_email_unique_ci"),
+            models.CheckConstraint(condition=models.Q(member_number__gte=1), name="member_number_positive"),
+        ]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self):
+        return f"{self.display_number} {self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        if not self.calendar_token:
+            self.calendar_token = secrets.token_urlsafe(32)
+        from .text import search_key
+
+        self.search_name = search_key(f"{self.first_name} {self.last_name}")
+        super().save(*args, **kwargs)
+
+    @property
+    def display_number(self) -> str:
+        return format_member_number(self.member_number)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def counter_that_applies(self) -> int:
+        return self.counter_ftop if self.shift_type == self.ShiftType.FTOP else self.counter_standard
+
+    @property
+    def makeups_owed(self) -> int:
+        return max(0, -self.counter_that_applies)
+
+    @property
+    def can_shop(self) -> bool:
+        """DOMAIN.md §6: membership active AND status allows shopping (or not concerned) AND not blocked."""
+        return (
+            self.membership == self.Membership.ACTIVE
+            and self.status in self.SHOPPING_STATUSES
+            and not self.blocked_reason
+        )
+
+
+class Associate(models.Model):
+    """A household associate who shops on the member's standing with their own card."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="associates")
+    associate_number = models.PositiveIntegerField(_("associate number"), unique=True, editable=False)
+    card_barcode = models.CharField(_("card barcode"), max_length=13, unique=True, editable=False)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["associate_number"]
+        verbose_name = _("household associate")
+        verbose_name_plural = _("household associates")
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} ({self.card_barcode})"
+
+
+class ShareSubscription(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="subscriptions")
+    share_class = models.ForeignKey(ShareClass, on_delete=models.PROTECT, related_name="subscriptions")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    instalments = models.PositiveSmallIntegerField(_("instalments"), default=1)
+    subscribed_on = models.DateField(_("subscribed on"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    redemption_requested_on = models.DateField(_("marked for redemption on"), null=True, blank=True)
+    redemption_due_on = models.DateField(_("redemption due on"), null=True, blank=True)
+    redeemed_on = models.DateField(_("redeemed on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["subscribed_on", "id"]
+        verbose_name = _("share subscription")
+        verbose_name_plural = _("share subscriptions")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="subscription_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(instalments__gte=1, instalments__lte=36), name="subscription_instalments_range"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="subscription_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.share_class.code} ({self.member.display_number})"
+
+    @property
+    def schedule(self):
+        return ms.instalment_schedule(self.amount, self.instalments, self.subscribed_on)
+
+
+class Payment(models.Model):
+    """One row of the immutable capital ledger. Refunds and redemptions are rows of their own."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CHEQUE = "cheque", _("Cheque")
+        TRANSFER = "transfer", _("Bank transfer")
+        CARD = "card", _("Card terminal")
+        STRIPE = "stripe", _("Online (Stripe)")
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+        REDEMPTION = "redemption", _("Share redemption")
+
+    subscription = models.ForeignKey(ShareSubscription, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.PAYMENT)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    paid_on = models.DateField(_("date"))
+    reference = models.CharField(_("reference"), max_length=255, blank=True)
+    stripe_reference = models.CharField(max_length=255, null=True, blank=True, unique=True, editable=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} EUR {self.paid_on}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.kind == self.Kind.PAYMENT else -self.amount
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValidationError("Payments are immutable: record a refund instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Payments are immutable and cannot be deleted.")
+
+
+class MemberEvent(models.Model):
+    """Office actions on a member (registration, leaving, anonymisation...), for the timeline."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.created_at:%Y-%m-%d}"

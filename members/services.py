@@ -1,0 +1,450 @@
+"""Membership services: every write on members, shares and payments goes through here.
+
+Each service runs in one transaction, validates everything before it writes, and raises
+`ValidationError` (bad input: a 400 / form error) or `RuleViolation` (a coop rule: a 409).
+"""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from coopmarket.errors import RuleViolation
+
+from . import membership as ms
+from .barcodes import associate_barcode, member_barcode
+from .models import (
+    Associate,
+    CoopParameters,
+    Member,
+    MemberEvent,
+    Payment,
+    Sequence,
+    ShareClass,
+    ShareSubscription,
+)
+from .signals import member_left, membership_changed
+
+CONTACT_FIELDS = ("phone", "address", "postal_code", "city", "birth_date", "notes")
+EDITABLE_FIELDS = ("first_name", "last_name", "email", *CONTACT_FIELDS, "shift_type", "low_income", "work_start_date")
+
+
+def _next_number(name: str) -> int:
+    """Next value of a gap-free sequence; call inside the transaction that uses it."""
+    Sequence.objects.get_or_create(name=name)
+    seq = Sequence.objects.select_for_update().get(name=name)
+    seq.last_value += 1
+    seq.save(update_fields=["last_value"])
+    return seq.last_value
+
+
+def _clean_member_fields(fields: dict, *, instance: Member | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(fields)
+    for name in ("first_name", "last_name"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+            if not cleaned[name]:
+                errors[name] = [_("This field is required.")]
+    if "email" in cleaned:
+        email = (cleaned["email"] or "").strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = [_("Enter a valid e-mail address.")]
+        else:
+            others = Member.objects.filter(email__iexact=email)
+            if instance is not None:
+                others = others.exclude(pk=instance.pk)
+            if others.exists():
+                errors["email"] = [_("Another member already uses this e-mail address.")]
+        cleaned["email"] = email
+    if "shift_type" in cleaned and cleaned["shift_type"] not in Member.ShiftType.values:
+        errors["shift_type"] = [_("Choose standard or ftop.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _log(member: Member, kind: str, detail: str, by) -> None:
+    MemberEvent.objects.create(member=member, kind=kind, detail=detail, author=by if by and by.pk else None)
+
+
+@transaction.atomic
+def member_create(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    joined_on: datetime.date,
+    by=None,
+    shift_type: str = Member.ShiftType.STANDARD,
+    low_income: bool = False,
+    **contact,
+) -> Member:
+    """Register a member with the next gap-free member number and its EAN-13 card barcode."""
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("Unknown field.")] for name in unknown})
+    fields = _clean_member_fields(
+        {"first_name": first_name, "last_name": last_name, "email": email, "shift_type": shift_type, **contact}
+    )
+    number = _next_number("member")
+    member = Member.objects.create(
+        member_number=number,
+        card_barcode=member_barcode(number),
+        low_income=bool(low_income),
+        joined_on=joined_on,
+        **fields,
+    )
+    _log(member, "registered", "", by)
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, by=None, today: datetime.date, **fields) -> Member:
+    """Edit contact data, shift type, low-income flag or the work start date."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.membership == Member.Membership.LEFT:
+        raise RuleViolation("not_allowed", _("This member has left the coop."))
+    fields = _clean_member_fields(fields, instance=member)
+    if "work_start_date" in fields:
+        member.work_start_date_manual = fields["work_start_date"] is not None
+    for name, value in fields.items():
+        setattr(member, name, value)
+    member.save()
+    changed = ", ".join(sorted(fields))
+    _log(member, "edited", changed, by)
+    if "low_income" in fields:
+        membership_refresh(member=member, today=today)
+    return member
+
+
+def _subscription_facts(member: Member, subscriptions) -> list[ms.SubscriptionFacts]:
+    return [
+        ms.SubscriptionFacts(
+            class_code=sub.share_class.code,
+            grants_shopping=sub.share_class.grants_shopping,
+            minimum=sub.share_class.minimum_for(member.low_income),
+            quantity=sub.quantity,
+            amount=sub.amount,
+            instalments=sub.instalments,
+            subscribed_on=sub.subscribed_on,
+            payments=tuple((p.paid_on, p.signed_amount) for p in sub.payments.all()),
+        )
+        for sub in subscriptions
+        if sub.redemption_requested_on is None
+    ]
+
+
+def _apply_membership(member: Member, facts, *, today: datetime.date, overdue_days: int) -> bool:
+    """Set membership and work start date on the instance; True when something changed."""
+    new = ms.membership_status(facts, left=member.left_on is not None, day=today, overdue_days=overdue_days)
+    changed = new != member.membership
+    member.membership = new
+    if new == ms.ACTIVE and member.work_start_date is None and not member.work_start_date_manual:
+        member.work_start_date = ms.first_active_date(facts, overdue_days=overdue_days) or today
+        changed = True
+    return changed
+
+
+def membership_refresh(*, member: Member, today: datetime.date) -> Member:
+    """Recompute and store one member's membership (and work start date) as of `today`."""
+    params = CoopParameters.current()
+    subs = member.subscriptions.select_related("share_class").prefetch_related("payments")
+    if _apply_membership(member, _subscription_facts(member, subs), today=today, overdue_days=params.instalment_overdue_days):
+        member.save(update_fields=["membership", "work_start_date", "updated_at"])
+        membership_changed.send(sender=Member, member=member, today=today)
+    return member
+
+
+def memberships_refresh_all(*, today: datetime.date) -> int:
+    """Time-driven part of membership (instalments becoming overdue), for every member, in bulk.
+
+    Reads every subscription and payment in three queries and writes only the changed rows.
+    Returns how many members changed.
+    """
+    params = CoopParameters.current()
+    members = Member.objects.exclude(membership=Member.Membership.LEFT).prefetch_related(
+        "subscriptions__share_class", "subscriptions__payments"
+    )
+    changed = []
+    for member in members.iterator(chunk_size=2000):
+        facts = _subscription_facts(member, member.subscriptions.all())
+        if _apply_membership(member, facts, today=today, overdue_days=params.instalment_overdue_days):
+            changed.append(member)
+    with transaction.atomic():
+        Member.objects.bulk_update(changed, ["membership", "work_start_date"], batch_size=1000)
+        for member in changed:
+            membership_changed.send(sender=Member, member=member, today=today)
+    return len(changed)
+
+
+def _parse_amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({"amount": [_("Enter an amount such as 10.00.")]}) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({"amount": [_("The amount must be more than zero.")]})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": [_("Amounts have at most two decimals.")]})
+    return amount
+
+
+def _check_paid_on(paid_on: datetime.date, today: datetime.date) -> None:
+    if paid_on > today:
+        raise ValidationError({"paid_on": [_("A payment cannot be dated in the future.")]})
+
+
+@transaction.atomic
+def share_subscribe(
+    *,
+    member: Member,
+    share_class: ShareClass,
+    quantity: int,
+    payment_method: str,
+    today: datetime.date,
+    paid_on: datetime.date | None = None,
+    instalments: int = 1,
+    reference: str = "",
+    by=None,
+) -> ShareSubscription:
+    """Subscribe shares and record the first payment (the whole amount, or the first instalment)."""
+    params = CoopParameters.current()
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    paid_on = paid_on or today
+    errors: dict[str, list[str]] = {}
+    if member.membership == Member.Membership.LEFT:
+        raise RuleViolation("not_allowed", _("This member has left the coop."))
+    if not isinstance(quantity, int) or quantity < 1:
+        errors["quantity"] = [_("The quantity must be at least 1.")]
+    if not isinstance(instalments, int) or not 1 <= instalments <= params.max_instalments:
+        errors["instalments"] = [_("Choose between 1 and %(max)d instalments.") % {"max": params.max_instalments}]
+    if payment_method not in Payment.Method.values or payment_method == Payment.Method.STRIPE:
+        errors["payment_method"] = [_("Choose cash, cheque, transfer or card.")]
+    if paid_on > today:
+        errors["paid_on"] = [_("A payment cannot be dated in the future.")]
+    if not errors:
+        first_in_class = not member.subscriptions.filter(
+            share_class=share_class, redemption_requested_on__isnull=True
+        ).exists()
+        minimum = share_class.minimum_for(member.low_income)
+        if first_in_class and share_class.grants_shopping and quantity < minimum:
+            errors["quantity"] = [
+                _("A first subscription to class %(code)s needs at least %(min)d shares.")
+                % {"code": share_class.code, "min": minimum}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    amount = share_class.unit_price * quantity
+    subscription = ShareSubscription.objects.create(
+        member=member,
+        share_class=share_class,
+        quantity=quantity,
+        unit_price=share_class.unit_price,
+        amount=amount,
+        instalments=instalments,
+        subscribed_on=paid_on,
+        created_by=by if by and by.pk else None,
+    )
+    first_amount = subscription.schedule[0][1]
+    Payment.objects.create(
+        subscription=subscription,
+        amount=first_amount,
+        method=payment_method,
+        paid_on=paid_on,
+        reference=reference,
+        recorded_by=by if by and by.pk else None,
+    )
+    _log(member, "subscribed", f"{quantity} x {share_class.code}, {instalments} instalment(s)", by)
+    membership_refresh(member=member, today=today)
+    return subscription
+
+
+def subscription_balance(subscription: ShareSubscription) -> Decimal:
+    """Amount still to pay on a subscription (from the ledger)."""
+    paid = sum((p.signed_amount for p in subscription.payments.all()), Decimal("0"))
+    return subscription.amount - paid
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    subscription: ShareSubscription,
+    amount,
+    method: str,
+    today: datetime.date,
+    paid_on: datetime.date | None = None,
+    reference: str = "",
+    by=None,
+    stripe_reference: str | None = None,
+) -> Payment:
+    """Record a payment towards a subscription; refuses overpayment."""
+    Member.objects.select_for_update().filter(pk=subscription.member_id).first()
+    subscription = ShareSubscription.objects.select_related("member", "share_class").get(pk=subscription.pk)
+    amount = _parse_amount(amount)
+    paid_on = paid_on or today
+    errors: dict[str, list[str]] = {}
+    if method not in Payment.Method.values:
+        errors["payment_method"] = [_("Choose cash, cheque, transfer or card.")]
+    if paid_on > today:
+        errors["paid_on"] = [_("A payment cannot be dated in the future.")]
+    if subscription.redemption_requested_on is not None:
+        raise RuleViolation("not_allowed", _("These shares are marked for redemption."))
+    balance = subscription_balance(subscription)
+    if amount > balance:
+        errors["amount"] = [_("This would overpay the subscription: %(balance)s EUR remain due.") % {"balance": balance}]
+    if errors:
+        raise ValidationError(errors)
+    payment = Payment.objects.create(
+        subscription=subscription,
+        amount=amount,
+        method=method,
+        paid_on=paid_on,
+        reference=reference,
+        stripe_reference=stripe_reference,
+        recorded_by=by if by and by.pk else None,
+    )
+    _log(subscription.member, "payment", f"{amount} EUR ({method})", by)
+    membership_refresh(member=subscription.member, today=today)
+    return payment
+
+
+@transaction.atomic
+def associate_add(*, member: Member, first_name: str, last_name: str, by=None) -> Associate:
+    params = CoopParameters.current()
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    fields = _clean_member_fields({"first_name": first_name, "last_name": last_name})
+    if member.membership == Member.Membership.LEFT:
+        raise RuleViolation("not_allowed", _("This member has left the coop."))
+    if member.associates.filter(removed_on__isnull=True).count() >= params.max_associates:
+        raise RuleViolation(
+            "not_allowed",
+            _("A member may attach at most %(max)d household associate(s).") % {"max": params.max_associates},
+        )
+    number = _next_number("associate")
+    associate = Associate.objects.create(
+        member=member, associate_number=number, card_barcode=associate_barcode(number), **fields
+    )
+    _log(member, "associate_added", f"{associate.first_name} {associate.last_name}", by)
+    return associate
+
+
+@transaction.atomic
+def associate_remove(*, associate: Associate, today: datetime.date, by=None) -> Associate:
+    """Detach an associate: the card stops working; the row stays for history."""
+    if associate.removed_on is None:
+        associate.removed_on = today
+        associate.save(update_fields=["removed_on"])
+        _log(associate.member, "associate_removed", f"{associate.first_name} {associate.last_name}", by)
+    return associate
+
+
+@transaction.atomic
+def member_leave(*, member: Member, reason: str, today: datetime.date, by=None) -> Member:
+    """The member leaves: `left` at once, shares marked for redemption, nothing deleted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the member leaves.")]})
+    params = CoopParameters.current()
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.membership == Member.Membership.LEFT:
+        raise RuleViolation("not_allowed", _("This member has already left the coop."))
+    member.left_on = today
+    member.left_reason = reason
+    member.membership = Member.Membership.LEFT
+    member.save(update_fields=["left_on", "left_reason", "membership", "updated_at"])
+    member.subscriptions.filter(redemption_requested_on__isnull=True).update(
+        redemption_requested_on=today,
+        redemption_due_on=today + datetime.timedelta(days=params.redemption_delay_days),
+    )
+    member.associates.filter(removed_on__isnull=True).update(removed_on=today)
+    _log(member, "left", reason, by)
+    member_left.send(sender=Member, member=member, today=today, by=by)
+    membership_changed.send(sender=Member, member=member, today=today)
+    return member
+
+
+@transaction.atomic
+def redemption_record(
+    *, subscription: ShareSubscription, method: str, today: datetime.date, reference: str = "", by=None
+) -> ShareSubscription:
+    """Refund the amount paid on a subscription marked for redemption, as a ledger row."""
+    subscription = ShareSubscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.redemption_requested_on is None:
+        raise RuleViolation("not_allowed", _("These shares are not marked for redemption."))
+    if subscription.redeemed_on is not None:
+        raise RuleViolation("not_allowed", _("These shares are already redeemed."))
+    if method not in (Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.TRANSFER):
+        raise ValidationError({"method": [_("Choose cash, cheque or transfer.")]})
+    paid = sum((p.signed_amount for p in subscription.payments.all()), Decimal("0"))
+    if paid > 0:
+        Payment.objects.create(
+            subscription=subscription,
+            kind=Payment.Kind.REDEMPTION,
+            amount=paid,
+            method=method,
+            paid_on=today,
+            reference=reference,
+            recorded_by=by if by and by.pk else None,
+        )
+    subscription.redeemed_on = today
+    subscription.save(update_fields=["redeemed_on"])
+    _log(subscription.member, "redeemed", f"{paid} EUR", by)
+    return subscription
+
+
+@transaction.atomic
+def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member:
+    """Erase the personal data of a member who left once every share is redeemed; keep the ledger."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.membership != Member.Membership.LEFT:
+        raise RuleViolation("not_allowed", _("Only a member who left can be anonymised."))
+    if member.subscriptions.filter(redeemed_on__isnull=True).exists():
+        raise RuleViolation("not_allowed", _("Redeem every share before anonymising."))
+    member.first_name = _("Anonymised")
+    member.last_name = member.display_number
+    member.email = f"anonymised-{member.member_number}@invalid"
+    for name in ("phone", "address", "postal_code", "city", "notes", "left_reason", "blocked_reason"):
+        setattr(member, name, "")
+    member.birth_date = None
+    member.anonymised_on = today
+    user = member.user
+    member.user = None
+    member.save()
+    member.associates.update(first_name=_("Anonymised"), last_name="")
+    member.events.update(detail="")
+    if user is not None:
+        user.is_active = False
+        user.email = ""
+        user.first_name = user.last_name = ""
+        user.username = f"anonymised-{member.member_number}"
+        user.save()
+    _log(member, "anonymised", "", by)
+    return member
+
+
+@transaction.atomic
+def member_login_create(*, member: Member, by=None):
+    """Give a member a login (username = e-mail, unusable password until they set one)."""
+    if member.user_id:
+        raise RuleViolation("not_allowed", _("This member can already sign in."))
+    users = get_user_model().objects
+    if users.filter(username__iexact=member.email).exists():
+        raise RuleViolation("not_allowed", _("A login with this e-mail already exists."))
+    user = users.create_user(username=member.email.lower(), email=member.email, first_name=member.first_name, last_name=member.last_name)
+    user.set_unusable_password()
+    user.save()
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    _log(member, "login_created", user.username, by)
+    return user

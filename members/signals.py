@@ -1,0 +1,8 @@
+"""Signals the members app sends so that apps above it (shifts) can react without members
+importing them (dependencies point checkout -> shifts -> members)."""
+from django.dispatch import Signal
+
+# Sent inside the transaction, after a member's membership changed: member, today.
+membership_changed = Signal()
+# Sent inside the transaction when a member leaves the coop: member, today, by.
+member_left = Signal()
