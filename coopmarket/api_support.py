@@ -1,7 +1,8 @@
 """API plumbing shared by every app: pagination, error format, role permissions."""
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, pagination, permissions, status
 from rest_framework.response import Response

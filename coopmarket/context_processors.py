@@ -3,7 +3,7 @@ from django.conf import settings
 from . import roles
 
 
-def roles(request):
+def coop(request):
     user = getattr(request, "user", None)
     return {
         "coop_name": settings.COOP_NAME,

@@ -6,6 +6,7 @@ the `members.CoopParameters` singleton that an admin edits.
 """
 import datetime
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -39,9 +40,10 @@ def env_date(name: str, default: str) -> datetime.date:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+TESTING = env_bool("COOP_TESTING", False) or "pytest" in sys.modules
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("COOP_ALLOW_INSECURE_KEY", False):
+    if not (DEBUG or TESTING):
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local use).")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
@@ -59,9 +61,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tables2",
     "django_filters",
     "bootstrap",
+    "coopmarket",
     "members",
     "shifts",
     "inventory",
@@ -96,7 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "coopmarket.context_processors.roles",
+                "coopmarket.context_processors.coop",
             ],
         },
     },
@@ -142,7 +146,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or env_bool("COOP_TESTING")
+            if DEBUG or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -221,6 +225,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
@@ -230,4 +237,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

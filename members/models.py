@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import membership as ms
@@ -178,6 +179,9 @@ class Member(models.Model):
         self.search_name = search_key(f"{self.first_name} {self.last_name}")
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("members:detail", args=[self.pk])
+
     @property
     def display_number(self) -> str:
         return format_member_number(self.member_number)
@@ -297,7 +301,7 @@ class Payment(models.Model):
         return self.amount if self.kind == self.Kind.PAYMENT else -self.amount
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
+        if self.pk is not None:
             raise ValidationError("Payments are immutable: record a refund instead.")
         super().save(*args, **kwargs)
 

@@ -1,0 +1,22 @@
+"""The API router: every app's viewsets under /api/v1/ (CONTRACT.md §5)."""
+from django.urls import include, path
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+
+from members.api import MemberViewSet, ShareClassViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.register("members", MemberViewSet, basename="member")
+router.register("share-classes", ShareClassViewSet, basename="share-class")
+
+
+class TokenView(ObtainAuthToken):
+    """POST {"username", "password"} -> {"token"}."""
+
+    renderer_classes = ObtainAuthToken.renderer_classes
+
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,133 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Associate, CoopParameters, Member, MemberEvent, Payment, Sequence, ShareClass, ShareSubscription
+
+
+@admin.register(CoopParameters)
+class CoopParametersAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return not CoopParameters.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShareClass)
+class ShareClassAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit_price", "min_quantity", "low_income_min_quantity", "grants_shopping", "grants_work"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AssociateInline(admin.TabularInline):
+    model = Associate
+    extra = 0
+    fields = ["associate_number", "card_barcode", "first_name", "last_name", "removed_on"]
+    readonly_fields = ["associate_number", "card_barcode"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # through the member page, so numbers and barcodes stay gap-free
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = ShareSubscription
+    extra = 0
+    fields = ["share_class", "quantity", "amount", "instalments", "subscribed_on", "redemption_requested_on", "redeemed_on"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["member_number", "last_name", "first_name", "email", "membership", "status", "shift_type", "low_income"]
+    list_filter = ["membership", "status", "shift_type", "low_income"]
+    search_fields = ["member_number", "card_barcode", "last_name", "first_name", "email"]
+    readonly_fields = [
+        "member_number", "card_barcode", "membership", "status", "counter_standard", "counter_ftop",
+        "alert_deadline", "delay_until", "left_on", "anonymised_on", "created_at", "updated_at",
+    ]
+    raw_id_fields = ["user"]
+    inlines = [AssociateInline, SubscriptionInline]
+    fieldsets = [
+        (None, {"fields": ["member_number", "card_barcode", "user", "first_name", "last_name", "email", "phone"]}),
+        (_("Address"), {"fields": ["address", "postal_code", "city", "birth_date"]}),
+        (_("Membership"), {"fields": ["joined_on", "membership", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "left_on", "left_reason", "anonymised_on", "notes"]}),
+        (_("Working status (computed)"), {"fields": ["status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # registration goes through the members office page (gap-free numbers)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # members are never deleted: they leave, then may be anonymised
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    fields = ["paid_on", "kind", "amount", "method", "reference", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShareSubscription)
+class ShareSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["member", "share_class", "quantity", "amount", "instalments", "subscribed_on", "redemption_due_on", "redeemed_on"]
+    list_filter = ["share_class", "instalments"]
+    search_fields = ["member__last_name", "member__member_number"]
+    readonly_fields = [f.name for f in ShareSubscription._meta.fields]
+    inlines = [PaymentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledgers and logs: visible, never edited or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["paid_on", "subscription", "kind", "amount", "method", "reference", "recorded_by"]
+    list_filter = ["kind", "method"]
+    search_fields = ["reference", "subscription__member__last_name"]
+
+
+@admin.register(Associate)
+class AssociateAdmin(ReadOnlyAdmin):
+    list_display = ["associate_number", "card_barcode", "first_name", "last_name", "member", "removed_on"]
+    search_fields = ["card_barcode", "last_name"]
+
+
+@admin.register(MemberEvent)
+class MemberEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "member", "kind", "detail", "author"]
+    list_filter = ["kind"]
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "last_value"]

@@ -1,0 +1,173 @@
+"""Members API (CONTRACT.md §5). Views parse input, call one service and render."""
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from coopmarket import roles
+from coopmarket.api_support import IsCoordinator
+
+from . import selectors, services
+from .models import Associate, Member, ShareClass
+from .serializers import (
+    AssociateCreateSerializer,
+    AssociateSerializer,
+    MemberCreateSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    PaymentCreateSerializer,
+    PaymentSerializer,
+    ReasonSerializer,
+    ShareClassSerializer,
+    SubscribeSerializer,
+    SubscriptionSerializer,
+)
+
+
+def local_today():
+    return timezone.localdate()
+
+
+class IsCoordinatorOrSelf(permissions.BasePermission):
+    """Coordinators, or the member themself for the object (read-only actions decide per view)."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated
+
+    def has_object_permission(self, request, view, obj):
+        return roles.is_coordinator(request.user) or (obj.user_id is not None and obj.user_id == request.user.pk)
+
+
+class ShareClassViewSet(viewsets.ReadOnlyModelViewSet):
+    """Share classes: any signed-in user may read them."""
+
+    queryset = ShareClass.objects.all()
+    serializer_class = ShareClassSerializer
+    pagination_class = None
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("search", str, description="Name, member number, card barcode or e-mail."),
+        OpenApiParameter("status", str, description="Working status."),
+        OpenApiParameter("membership", str, description="none, unpaid, active, supporting or left."),
+        OpenApiParameter("shift_type", str),
+        OpenApiParameter("share_class", str, description="Share class code."),
+        OpenApiParameter("low_income", bool),
+    ]
+)
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MemberSerializer
+    permission_classes = [IsCoordinator]
+    coordinator_or_self_actions = {"retrieve"}
+
+    def get_permissions(self):
+        if self.action in self.coordinator_or_self_actions:
+            return [IsCoordinatorOrSelf()]
+        if self.action == "me":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        qs = selectors.members_for_api().order_by("member_number")
+        if self.action != "list":
+            return qs
+        params = self.request.query_params
+        qs = selectors.member_search(qs, params.get("search", ""))
+        for name in ("status", "membership", "shift_type"):
+            if params.get(name):
+                qs = qs.filter(**{name: params[name]})
+        if params.get("share_class"):
+            qs = qs.filter(
+                subscriptions__share_class__code=params["share_class"],
+                subscriptions__redemption_requested_on__isnull=True,
+            ).distinct()
+        if params.get("low_income") in ("true", "1", "false", "0"):
+            qs = qs.filter(low_income=params["low_income"] in ("true", "1"))
+        return qs
+
+    def _member(self) -> Member:
+        return get_object_or_404(Member, pk=self.kwargs["pk"])
+
+    def _render(self, member: Member, code=status.HTTP_200_OK):
+        member = selectors.members_for_api().get(pk=member.pk)
+        return Response(MemberSerializer(member, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
+    def create(self, request):
+        data = MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        joined_on = fields.pop("joined_on", None) or local_today()
+        member = services.member_create(joined_on=joined_on, by=request.user, **fields)
+        return self._render(member, status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def partial_update(self, request, pk=None):
+        member = self._member()
+        data = MemberUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.member_update(member=member, by=request.user, today=local_today(), **data.validated_data)
+        return self._render(member)
+
+    @extend_schema(responses=MemberSerializer)
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        member = Member.objects.filter(user=request.user).first()
+        if member is None:
+            raise exceptions.NotFound(_("Your account is not linked to a member."))
+        return self._render(member)
+
+    @extend_schema(request=SubscribeSerializer, responses={201: SubscriptionSerializer})
+    @action(detail=True, methods=["post"])
+    def shares(self, request, pk=None):
+        member = self._member()
+        data = SubscribeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.share_subscribe(member=member, today=local_today(), by=request.user, **data.validated_data)
+        return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def payments(self, request, pk=None):
+        member = self._member()
+        data = PaymentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        if fields["subscription"].member_id != member.pk:
+            raise exceptions.ValidationError({"subscription": [_("This subscription belongs to another member.")]})
+        payment = services.payment_record(
+            subscription=fields["subscription"], amount=fields["amount"], method=fields["payment_method"],
+            paid_on=fields.get("paid_on"), reference=fields["reference"], today=local_today(), by=request.user,
+        )
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssociateCreateSerializer, responses={201: AssociateSerializer})
+    @action(detail=True, methods=["post"])
+    def associates(self, request, pk=None):
+        member = self._member()
+        data = AssociateCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        associate = services.associate_add(member=member, by=request.user, **data.validated_data)
+        return Response(AssociateSerializer(associate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"associates/(?P<associate_id>\d+)")
+    def associate_remove(self, request, pk=None, associate_id=None):
+        associate = get_object_or_404(Associate, pk=associate_id, member_id=pk, removed_on__isnull=True)
+        services.associate_remove(associate=associate, today=local_today(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ReasonSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="leave-coop")
+    def leave_coop(self, request, pk=None):
+        member = self._member()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            services.member_leave(member=member, reason=data.validated_data["reason"], today=local_today(), by=request.user)
+        return self._render(member)

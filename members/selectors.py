@@ -1,0 +1,165 @@
+"""Reads shared by pages, the API and exports. Every list is annotated in one query."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from .barcodes import normalize_card_code
+from .models import Associate, Member, Payment, ShareSubscription
+from .text import search_key
+
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+_held = Q(redemption_requested_on__isnull=True)
+
+
+def _sum_subquery(queryset, group_by: str, expression, output_field):
+    """Coalesce(SUM(expression) over `queryset` grouped by `group_by`, 0) as a correlated subquery."""
+    total = queryset.order_by().values(group_by).annotate(total=Sum(expression)).values("total")[:1]
+    return Coalesce(Subquery(total, output_field=output_field), Value(0, output_field=output_field))
+
+
+def members_with_shares():
+    """Members annotated with their shopping shares: quantity, amount subscribed, amount paid."""
+    shopping_subs = ShareSubscription.objects.filter(_held, member=OuterRef("pk"), share_class__grants_shopping=True)
+    shopping_payments = Payment.objects.filter(
+        subscription__member=OuterRef("pk"),
+        subscription__share_class__grants_shopping=True,
+        subscription__redemption_requested_on__isnull=True,
+    )
+    signed = Case(When(kind=Payment.Kind.PAYMENT, then=F("amount")), default=-F("amount"), output_field=MONEY)
+    return Member.objects.annotate(
+        shares_quantity=_sum_subquery(shopping_subs, "member_id", "quantity", IntegerField()),
+        shares_amount=_sum_subquery(shopping_subs, "member_id", "amount", MONEY),
+        shares_paid=_sum_subquery(shopping_payments, "subscription__member_id", signed, MONEY),
+    )
+
+
+def members_for_api():
+    """Members with everything the API's member object needs, at a constant number of queries."""
+    return Member.objects.select_related("user").prefetch_related(
+        Prefetch("associates", queryset=Associate.objects.filter(removed_on__isnull=True)),
+        Prefetch(
+            "subscriptions",
+            queryset=ShareSubscription.objects.select_related("share_class").prefetch_related("payments"),
+        ),
+    )
+
+
+def member_search(queryset, text: str):
+    """Search by name (accent-insensitive), member number, card barcode (member or associate) or e-mail."""
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    condition = Q()
+    key = search_key(text)
+    for word in key.split():
+        condition &= Q(search_name__contains=word)
+    condition |= Q(email__iexact=text)
+    if "@" in text:
+        condition |= Q(email__icontains=text)
+    if text.isdigit():
+        if len(text) <= 8:
+            condition |= Q(member_number=int(text))
+        code = normalize_card_code(text)
+        if code:
+            condition |= Q(card_barcode=code) | Q(
+                Exists(Associate.objects.filter(member=OuterRef("pk"), card_barcode=code))
+            )
+    return queryset.filter(condition)
+
+
+def holdings(member: Member) -> list[dict]:
+    """Per-class holdings of shares not marked for redemption (uses prefetched subscriptions)."""
+    per_class: dict[str, dict] = {}
+    for sub in member.subscriptions.all():
+        if sub.redemption_requested_on is not None:
+            continue
+        row = per_class.setdefault(
+            sub.share_class.code,
+            {
+                "share_class": sub.share_class.code,
+                "name": sub.share_class.name,
+                "grants_shopping": sub.share_class.grants_shopping,
+                "quantity": 0,
+                "amount": Decimal("0.00"),
+                "amount_paid": Decimal("0.00"),
+            },
+        )
+        row["quantity"] += sub.quantity
+        row["amount"] += sub.amount
+        row["amount_paid"] += sum((p.signed_amount for p in sub.payments.all()), Decimal("0.00"))
+    for row in per_class.values():
+        row["amount_due"] = row["amount"] - row["amount_paid"]
+    return sorted(per_class.values(), key=lambda r: r["share_class"])
+
+
+def member_personal_data(member: Member) -> dict:
+    """Everything the coop stores about a member, for their own download (GDPR access)."""
+    subs = member.subscriptions.select_related("share_class").prefetch_related("payments")
+    return {
+        "member_number": member.display_number,
+        "card_barcode": member.card_barcode,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "email": member.email,
+        "phone": member.phone,
+        "address": member.address,
+        "postal_code": member.postal_code,
+        "city": member.city,
+        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
+        "joined_on": member.joined_on.isoformat(),
+        "shift_type": member.shift_type,
+        "low_income": member.low_income,
+        "membership": member.membership,
+        "work_start_date": member.work_start_date.isoformat() if member.work_start_date else None,
+        "status": member.status,
+        "counters": {"standard": member.counter_standard, "ftop": member.counter_ftop},
+        "left_on": member.left_on.isoformat() if member.left_on else None,
+        "associates": [
+            {"first_name": a.first_name, "last_name": a.last_name, "card_barcode": a.card_barcode}
+            for a in member.associates.all()
+        ],
+        "subscriptions": [
+            {
+                "share_class": s.share_class.code,
+                "quantity": s.quantity,
+                "amount": str(s.amount),
+                "instalments": s.instalments,
+                "subscribed_on": s.subscribed_on.isoformat(),
+                "redemption_requested_on": s.redemption_requested_on.isoformat() if s.redemption_requested_on else None,
+                "redeemed_on": s.redeemed_on.isoformat() if s.redeemed_on else None,
+                "payments": [
+                    {"kind": p.kind, "amount": str(p.amount), "method": p.method, "date": p.paid_on.isoformat(), "reference": p.reference}
+                    for p in s.payments.all()
+                ],
+            }
+            for s in subs
+        ],
+    }
+
+
+def redemption_queue():
+    """Subscriptions marked for redemption and not yet redeemed, oldest due first, with amount paid."""
+    signed = Case(When(kind=Payment.Kind.PAYMENT, then=F("amount")), default=-F("amount"), output_field=MONEY)
+    paid = _sum_subquery(Payment.objects.filter(subscription=OuterRef("pk")), "subscription_id", signed, MONEY)
+    return (
+        ShareSubscription.objects.filter(redemption_requested_on__isnull=False)
+        .select_related("member", "share_class")
+        .annotate(amount_paid=paid)
+        .order_by("redeemed_on", "redemption_due_on", "id")
+    )

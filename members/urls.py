@@ -1,0 +1,30 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("", views.MemberListView.as_view(), name="list"),
+    path("new/", views.member_create, name="create"),
+    path("redemptions/", views.RedemptionListView.as_view(), name="redemptions"),
+    path("redemptions/<int:subscription_id>/redeem/", views.redemption_record, name="redeem"),
+    path("<int:pk>/", views.member_detail, name="detail"),
+    path("<int:pk>/edit/", views.member_edit, name="edit"),
+    path("<int:pk>/shares/new/", views.member_subscribe, name="subscribe"),
+    path("<int:pk>/payments/new/", views.payment_create, name="payment"),
+    path("<int:pk>/associates/new/", views.associate_create, name="associate_add"),
+    path("<int:pk>/associates/<int:associate_id>/remove/", views.associate_remove, name="associate_remove"),
+    path("<int:pk>/leave/", views.member_leave, name="leave"),
+    path("<int:pk>/anonymise/", views.member_anonymise, name="anonymise"),
+    path("<int:pk>/invite/", views.member_invite, name="invite"),
+    path("<int:pk>/certificate.pdf", views.member_certificate, name="certificate"),
+    path("<int:pk>/card.pdf", views.member_card, name="card"),
+]
+
+me_urlpatterns = [
+    path("", views.me, name="page"),
+    path("certificate.pdf", views.me_certificate, name="certificate"),
+    path("card.pdf", views.me_card, name="card"),
+    path("data.json", views.me_data, name="data"),
+]

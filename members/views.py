@@ -1,0 +1,315 @@
+"""Pages of the members office and the cooperator's own page. Views parse, call a service, render."""
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from coopmarket.errors import RuleViolation
+from coopmarket.forms import add_service_errors
+from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
+
+from . import documents, selectors, services
+from .filters import MemberFilter, RedemptionFilter
+from .forms import AssociateForm, MemberEditForm, MemberForm, PaymentForm, ReasonForm, RedemptionForm, SubscribeForm
+from .models import Associate, Member, Payment, ShareSubscription
+from .tables import MemberTable, RedemptionTable, SafeExportMixin
+
+
+def coordinator_required(view):
+    """Function-view guard: login first, then the coordinators role (403 otherwise)."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not is_coordinator(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+class MemberListView(CoordinatorRequiredMixin, SafeExportMixin, SingleTableMixin, FilterView):
+    table_class = MemberTable
+    filterset_class = MemberFilter
+    template_name = "members/member_list.html"
+    paginate_by = 50
+    export_name = "members"
+
+    def get_queryset(self):
+        return selectors.members_with_shares()
+
+
+def _member_context(member: Member) -> dict:
+    """A member with subscriptions, payments and associates prefetched, for the detail pages."""
+    member = (
+        Member.objects.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "subscriptions",
+                queryset=ShareSubscription.objects.select_related("share_class")
+                .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("paid_on", "id")))
+                .order_by("subscribed_on", "id"),
+            )
+        )
+        .get(pk=member.pk)
+    )
+    return {
+        "member": member,
+        "subscriptions": member.subscriptions.all(),
+        "holdings": selectors.holdings(member),
+        "associates": member.associates.filter(removed_on__isnull=True),
+        "events": member.events.select_related("author")[:30],
+    }
+
+
+@coordinator_required
+def member_detail(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    return render(request, "members/member_detail.html", _member_context(member))
+
+
+@coordinator_required
+def member_create(request):
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_create(joined_on=timezone.localdate(), by=request.user, **form.cleaned_data)
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Member %(number)s registered. Now record their shares.") % {"number": member.display_number})
+            return redirect("members:subscribe", pk=member.pk)
+    return render(request, "members/simple_form.html", {"form": form, "title": _("Register a member")})
+
+
+@coordinator_required
+def member_edit(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    form = MemberEditForm(request.POST or None, instance=Member.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.member_update(member=member, by=request.user, today=timezone.localdate(), **changed)
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(member)
+    return render(request, "members/simple_form.html", {"form": form, "member": member, "title": _("Edit %(name)s") % {"name": member.full_name}})
+
+
+@coordinator_required
+def member_subscribe(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.share_subscribe(member=member, today=timezone.localdate(), by=request.user, **form.cleaned_data)
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Shares recorded."))
+            return redirect(member)
+    return render(request, "members/simple_form.html", {
+        "form": form, "member": member, "title": _("Subscribe shares"),
+        "intro": _("A first subscription to a shopping class needs its minimum (class A: 10 shares, 1 for a member flagged low income). The first payment is recorded now: the whole amount, or the first instalment."),
+    })
+
+
+@coordinator_required
+def payment_create(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    form = PaymentForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.payment_record(
+                subscription=data["subscription"], amount=data["amount"], method=data["payment_method"],
+                paid_on=data["paid_on"], reference=data["reference"], today=timezone.localdate(), by=request.user,
+            )
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Payment recorded."))
+            return redirect(member)
+    return render(request, "members/simple_form.html", {"form": form, "member": member, "title": _("Record a payment")})
+
+
+@coordinator_required
+def associate_create(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    form = AssociateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.associate_add(member=member, by=request.user, **form.cleaned_data)
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Household associate added."))
+            return redirect(member)
+    return render(request, "members/simple_form.html", {"form": form, "member": member, "title": _("Add a household associate")})
+
+
+@coordinator_required
+@require_POST
+def associate_remove(request, pk, associate_id):
+    associate = get_object_or_404(Associate, pk=associate_id, member_id=pk, removed_on__isnull=True)
+    services.associate_remove(associate=associate, today=timezone.localdate(), by=request.user)
+    messages.success(request, _("Household associate removed."))
+    return redirect(associate.member)
+
+
+@coordinator_required
+def member_leave(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_leave(member=member, reason=form.cleaned_data["reason"], today=timezone.localdate(), by=request.user)
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The member has left the coop; their shares are marked for redemption."))
+            return redirect(member)
+    return render(request, "members/simple_form.html", {
+        "form": form, "member": member, "title": _("Leaving the coop"),
+        "intro": _("The member becomes 'left' at once: their shares are marked for redemption, their regular slot and future shifts are cancelled. Nothing is deleted."),
+        "danger": True,
+    })
+
+
+@coordinator_required
+@require_POST
+def member_anonymise(request, pk):
+    member = get_object_or_404(Member, pk=pk)
+    try:
+        services.member_anonymise(member=member, today=timezone.localdate(), by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Personal data erased; the accounting rows are kept."))
+    return redirect(member)
+
+
+@coordinator_required
+@require_POST
+def member_invite(request, pk):
+    """Give the member a login and e-mail them a link to choose their password."""
+    member = get_object_or_404(Member, pk=pk)
+    try:
+        services.member_login_create(member=member, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        return redirect(member)
+    reset = PasswordResetForm({"email": member.email})
+    if reset.is_valid():
+        reset.save(request=request, use_https=request.is_secure(), email_template_name="registration/invitation_email.txt",
+                   subject_template_name="registration/invitation_subject.txt")
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.email})
+    return redirect(member)
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _member_for(request, pk) -> Member:
+    """The member a document is asked for: coordinators any, a cooperator only their own (else 403)."""
+    member = get_object_or_404(Member, pk=pk)
+    if is_coordinator(request.user) or (member.user_id and member.user_id == request.user.pk):
+        return member
+    raise PermissionDenied
+
+
+@login_required
+def member_certificate(request, pk):
+    member = _member_for(request, pk)
+    return _pdf_response(documents.render_certificate(member, today=timezone.localdate()), f"certificate-{member.display_number}.pdf")
+
+
+@login_required
+def member_card(request, pk):
+    member = _member_for(request, pk)
+    return _pdf_response(documents.render_card(member), f"card-{member.display_number}.pdf")
+
+
+class RedemptionListView(CoordinatorRequiredMixin, SafeExportMixin, SingleTableMixin, FilterView):
+    """The treasurer's list of shares to refund to members who left."""
+
+    table_class = RedemptionTable
+    template_name = "members/redemption_list.html"
+    paginate_by = 50
+    export_name = "redemptions"
+    filterset_class = RedemptionFilter
+
+    def get_queryset(self):
+        return selectors.redemption_queue()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["today"] = timezone.localdate()
+        return context
+
+
+@coordinator_required
+@require_POST
+def redemption_record(request, subscription_id):
+    subscription = get_object_or_404(ShareSubscription, pk=subscription_id)
+    form = RedemptionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.redemption_record(subscription=subscription, today=timezone.localdate(), by=request.user, **form.cleaned_data)
+        except (ValidationError, RuleViolation) as exc:
+            messages.error(request, exc.message if isinstance(exc, RuleViolation) else "; ".join(exc.messages))
+        else:
+            messages.success(request, _("Redemption recorded."))
+    else:
+        messages.error(request, _("Choose a refund method."))
+    return redirect("members:redemptions")
+
+
+# --- the cooperator's own page ---------------------------------------------------------------
+
+def _own_member(request) -> Member:
+    member = Member.objects.filter(user=request.user).first()
+    if member is None:
+        raise Http404(_("Your account is not linked to a member."))
+    return member
+
+
+@login_required
+def me(request):
+    member = _own_member(request)
+    return render(request, "members/me.html", _member_context(member))
+
+
+@login_required
+def me_certificate(request):
+    return member_certificate(request, _own_member(request).pk)
+
+
+@login_required
+def me_card(request):
+    return member_card(request, _own_member(request).pk)
+
+
+@login_required
+def me_data(request):
+    member = _own_member(request)
+    payload = json.dumps(selectors.member_personal_data(member), indent=2, ensure_ascii=False)
+    response = HttpResponse(payload, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{member.display_number}.json"'
+    return response
