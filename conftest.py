@@ -1,4 +1,4 @@
-"""Test-wide settings: fast hashing, locmem e-mail, eager Celery, no HTTPS redirect."""
+"""Test-wide settings: fast hashing, eager Celery, no HTTPS redirect (Django swaps in locmem e-mail)."""
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
@@ -10,7 +10,6 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SECURE_SSL_REDIRECT = False
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.LANGUAGE_CODE = "en"

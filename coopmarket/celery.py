@@ -11,9 +11,8 @@ app = Celery("coopmarket")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The daily jobs (CONTRACT.md §2). Static schedule: no django-celery-beat (it caps Django < 6.1).
+# The daily jobs (CONTRACT.md §2), in the coop's time zone. Static schedule: no
+# django-celery-beat (it caps Django below 6.1). The shift engine adds generate and close.
 app.conf.beat_schedule = {
-    "generate-shifts": {"task": "shifts.tasks.generate_shifts_task", "schedule": crontab(hour=1, minute=0)},
-    "close-shifts": {"task": "shifts.tasks.close_shifts_task", "schedule": crontab(hour=1, minute=15)},
     "update-statuses": {"task": "shifts.tasks.update_statuses_task", "schedule": crontab(hour=1, minute=30)},
 }

@@ -177,16 +177,25 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Email (Django's own settings, from the environment).
-EMAIL_BACKEND = env_str(
+# Email (Django 6.1's MAILERS, from the environment).
+_email_backend = env_str(
     "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(env_str("DJANGO_EMAIL_PORT", "25"))
-EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+_smtp_options = {
+    "host": env_str("DJANGO_EMAIL_HOST", "localhost"),
+    "port": int(env_str("DJANGO_EMAIL_PORT", "25")),
+    "username": env_str("DJANGO_EMAIL_HOST_USER"),
+    "password": env_str("DJANGO_EMAIL_HOST_PASSWORD"),
+    "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+    "timeout": 20,
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coop@localhost")
 
 # Stripe (issue: online share payments). Empty keys: online payment hidden.
