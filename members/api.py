@@ -63,6 +63,7 @@ class ShareClassViewSet(viewsets.ReadOnlyModelViewSet):
 class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MemberSerializer
     permission_classes = [IsCoordinator]
+    lookup_value_regex = r"\d+"
     coordinator_or_self_actions = {"retrieve"}
 
     def get_permissions(self):

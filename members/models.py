@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -19,7 +19,9 @@ class CoopParameters(models.Model):
 
     # §1 members and shares
     max_associates = models.PositiveSmallIntegerField(_("household associates per member"), default=1)
-    max_instalments = models.PositiveSmallIntegerField(_("maximum instalments"), default=10)
+    max_instalments = models.PositiveSmallIntegerField(
+        _("maximum instalments"), default=10, validators=[MinValueValidator(1), MaxValueValidator(36)]
+    )
     instalment_overdue_days = models.PositiveSmallIntegerField(
         _("days an instalment may be late before the member is unpaid"), default=30
     )
@@ -260,8 +262,20 @@ class ShareSubscription(models.Model):
         return ms.instalment_schedule(self.amount, self.instalments, self.subscribed_on)
 
 
+class ImmutableQuerySet(models.QuerySet):
+    """Ledger rows are append-only: bulk updates and deletes are refused too."""
+
+    def update(self, **kwargs):
+        raise ValidationError("Ledger rows are immutable.")
+
+    def delete(self):
+        raise ValidationError("Ledger rows are immutable and cannot be deleted.")
+
+
 class Payment(models.Model):
     """One row of the immutable capital ledger. Refunds and redemptions are rows of their own."""
+
+    objects = ImmutableQuerySet.as_manager()
 
     class Method(models.TextChoices):
         CASH = "cash", _("Cash")

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
@@ -123,7 +124,7 @@ def member_update(*, member: Member, by=None, today: datetime.date, **fields) ->
     member.save()
     changed = ", ".join(sorted(fields))
     _log(member, "edited", changed, by)
-    if "low_income" in fields:
+    if "low_income" in fields or "work_start_date" in fields:
         membership_refresh(member=member, today=today)
     return member
 
@@ -166,23 +167,36 @@ def membership_refresh(*, member: Member, today: datetime.date) -> Member:
     return member
 
 
+def _members_with_ledger(queryset):
+    return queryset.prefetch_related("subscriptions__share_class", "subscriptions__payments")
+
+
 def memberships_refresh_all(*, today: datetime.date) -> int:
     """Time-driven part of membership (instalments becoming overdue), for every member, in bulk.
 
-    Reads every subscription and payment in three queries and writes only the changed rows.
+    A first pass reads every member with subscriptions and payments (a constant number of
+    queries) and finds those whose membership changes; a second pass locks just those rows,
+    re-reads them and writes the changes, so a payment recorded meanwhile is not overwritten.
     Returns how many members changed.
     """
     params = CoopParameters.current()
-    members = Member.objects.exclude(membership=Member.Membership.LEFT).prefetch_related(
-        "subscriptions__share_class", "subscriptions__payments"
-    )
-    changed = []
-    for member in members.iterator(chunk_size=2000):
-        facts = _subscription_facts(member, member.subscriptions.all())
-        if _apply_membership(member, facts, today=today, overdue_days=params.instalment_overdue_days):
-            changed.append(member)
+    overdue_days = params.instalment_overdue_days
+    candidates = [
+        member.pk
+        for member in _members_with_ledger(Member.objects.exclude(membership=Member.Membership.LEFT)).iterator(chunk_size=2000)
+        if _apply_membership(member, _subscription_facts(member, member.subscriptions.all()), today=today, overdue_days=overdue_days)
+    ]
+    if not candidates:
+        return 0
+    now = timezone.now()
     with transaction.atomic():
-        Member.objects.bulk_update(changed, ["membership", "work_start_date"], batch_size=1000)
+        locked = list(Member.objects.select_for_update().filter(pk__in=candidates).order_by("pk").values_list("pk", flat=True))
+        changed = []
+        for member in _members_with_ledger(Member.objects.filter(pk__in=locked)):
+            if _apply_membership(member, _subscription_facts(member, member.subscriptions.all()), today=today, overdue_days=overdue_days):
+                member.updated_at = now
+                changed.append(member)
+        Member.objects.bulk_update(changed, ["membership", "work_start_date", "updated_at"], batch_size=1000)
         for member in changed:
             membership_changed.send(sender=Member, member=member, today=today)
     return len(changed)
@@ -298,6 +312,8 @@ def payment_record(
         errors["payment_method"] = [_("Choose cash, cheque, transfer or card.")]
     if paid_on > today:
         errors["paid_on"] = [_("A payment cannot be dated in the future.")]
+    elif paid_on < subscription.subscribed_on:
+        errors["paid_on"] = [_("A payment cannot be dated before its subscription (%(date)s).") % {"date": subscription.subscribed_on.isoformat()}]
     if subscription.redemption_requested_on is not None:
         raise RuleViolation("not_allowed", _("These shares are marked for redemption."))
     balance = subscription_balance(subscription)
@@ -384,6 +400,11 @@ def redemption_record(
         raise RuleViolation("not_allowed", _("These shares are not marked for redemption."))
     if subscription.redeemed_on is not None:
         raise RuleViolation("not_allowed", _("These shares are already redeemed."))
+    if today < subscription.redemption_due_on:
+        raise RuleViolation(
+            "not_allowed",
+            _("The statutes delay the refund until %(date)s.") % {"date": subscription.redemption_due_on.isoformat()},
+        )
     if method not in (Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.TRANSFER):
         raise ValidationError({"method": [_("Choose cash, cheque or transfer.")]})
     paid = sum((p.signed_amount for p in subscription.payments.all()), Decimal("0"))
