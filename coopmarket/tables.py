@@ -1,4 +1,5 @@
 """Table helpers shared by every list page."""
+from django.db import models
 from django_tables2.export import ExportMixin, TableExport
 from tablib import Dataset
 
@@ -12,14 +13,45 @@ def spreadsheet_safe(value):
     return value
 
 
+def _choice_fields(table) -> set[str]:
+    model = getattr(getattr(table, "_meta", None), "model", None)
+    if model is None:
+        return set()
+    return {f.name for f in model._meta.get_fields() if isinstance(f, models.Field) and f.choices}
+
+
 class SafeTableExport(TableExport):
+    """CSV of every row of the filtered, ordered queryset, formula-safe.
+
+    Reads each cell with its accessor (choice fields as their label, a table's `value_<column>`
+    method when it has one) instead of django-tables2's per-cell rendering machinery, which is
+    about ten times slower on large exports.
+    """
+
     def table_to_dataset(self, table, exclude_columns, dataset_kwargs):
+        exclude_columns = set(exclude_columns or ())
+        columns = [
+            bound for bound in table.columns.iterall()
+            if not bound.column.exclude_from_export and bound.name not in exclude_columns
+        ]
+        choices = _choice_fields(table)
+        converters = []
+        for bound in columns:
+            custom = getattr(table, f"value_{bound.name}", None)
+            display = f"get_{bound.accessor}_display" if str(bound.accessor) in choices else None
+            converters.append((bound.accessor, custom, display))
         dataset = Dataset(**(dataset_kwargs or {}))
-        for i, row in enumerate(table.as_values(exclude_columns=exclude_columns)):
-            if i == 0:
-                dataset.headers = row
-            else:
-                dataset.append([spreadsheet_safe(value) for value in row])
+        dataset.headers = [str(bound.header) for bound in columns]
+        for record in table.data:
+            row = []
+            for accessor, custom, display in converters:
+                value = getattr(record, display)() if display else accessor.resolve(record, quiet=True)
+                if custom is not None:
+                    value = custom(value=value, record=record)
+                elif isinstance(value, models.Model):
+                    value = str(value)
+                row.append(spreadsheet_safe("" if value is None else value))
+            dataset.append(row)
         return dataset
 
 

@@ -1,4 +1,6 @@
 """Forms of the members office. They parse input; services validate rules and write."""
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +43,7 @@ class SubscribeForm(forms.Form):
 
 class PaymentForm(forms.Form):
     subscription = forms.ModelChoiceField(ShareSubscription.objects.none(), label=_("Subscription"), empty_label=None)
-    amount = forms.DecimalField(label=_("Amount (EUR)"), max_digits=12, decimal_places=2, min_value=0.01)
+    amount = forms.DecimalField(label=_("Amount (EUR)"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"), localize=True)
     payment_method = forms.ChoiceField(label=_("Payment method"), choices=OFFICE_METHODS)
     paid_on = forms.DateField(label=_("Paid on"), widget=DATE_WIDGET, required=False, help_text=_("Leave empty for today."))
     reference = forms.CharField(label=_("Reference"), max_length=255, required=False)

@@ -51,7 +51,7 @@ def members_with_shares():
 
 def members_for_api():
     """Members with everything the API's member object needs, at a constant number of queries."""
-    return Member.objects.select_related("user").prefetch_related(
+    return Member.objects.prefetch_related(
         Prefetch("associates", queryset=Associate.objects.filter(removed_on__isnull=True)),
         Prefetch(
             "subscriptions",

@@ -1,8 +1,6 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from coopmarket.tables import SafeExportMixin  # noqa: F401  (re-exported for views)
-
 from .models import Member, ShareSubscription
 
 
@@ -32,11 +30,14 @@ class MemberTable(tables.Table):
     def render_member_number(self, value):
         return f"{value:06d}"
 
-    def value_member_number(self, value):
+    def value_member_number(self, value, record=None):
         return f"{value:06d}"
 
-    def render_shift_type(self, record):
-        return record.get_shift_type_display()
+    def render_shares_paid(self, value):
+        return f"{value:.2f}"
+
+    def value_shares_paid(self, value, record=None):
+        return f"{value:.2f}"
 
 
 class RedemptionTable(tables.Table):
@@ -47,6 +48,15 @@ class RedemptionTable(tables.Table):
     amount_paid = tables.Column(verbose_name=_("To refund (EUR)"), attrs={"td": {"class": "text-end"}})
     redemption_requested_on = tables.DateColumn(verbose_name=_("Left on"))
     redemption_due_on = tables.DateColumn(verbose_name=_("Due on"))
+
+    def value_member(self, value, record=None):
+        return str(value)
+
+    def render_amount_paid(self, value):
+        return f"{value:.2f}"
+
+    def value_amount_paid(self, value, record=None):
+        return f"{value:.2f}"
     redeemed_on = tables.DateColumn(verbose_name=_("Redeemed on"))
     actions = tables.TemplateColumn(
         template_name="members/_redeem_button.html", verbose_name="", orderable=False, exclude_from_export=True

@@ -17,12 +17,13 @@ from django_tables2 import SingleTableMixin
 from coopmarket.errors import RuleViolation
 from coopmarket.forms import add_service_errors
 from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
+from coopmarket.tables import SafeExportMixin
 
 from . import documents, selectors, services
 from .filters import MemberFilter, RedemptionFilter
 from .forms import AssociateForm, MemberEditForm, MemberForm, PaymentForm, ReasonForm, RedemptionForm, SubscribeForm
 from .models import Associate, Member, Payment, ShareSubscription
-from .tables import MemberTable, RedemptionTable, SafeExportMixin
+from .tables import MemberTable, RedemptionTable
 
 
 def coordinator_required(view):
@@ -43,7 +44,7 @@ class MemberListView(CoordinatorRequiredMixin, SafeExportMixin, SingleTableMixin
     table_class = MemberTable
     filterset_class = MemberFilter
     template_name = "members/member_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}
     export_name = "members"
 
     def get_queryset(self):
@@ -251,7 +252,7 @@ class RedemptionListView(CoordinatorRequiredMixin, SafeExportMixin, SingleTableM
 
     table_class = RedemptionTable
     template_name = "members/redemption_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}
     export_name = "redemptions"
     filterset_class = RedemptionFilter
 
