@@ -41,7 +41,7 @@ lint: venv
 	$(VPY) -m ruff check .
 
 messages: venv
-	$(VPY) manage.py makemessages -l fr --ignore ".venv/*" --ignore "bench/*" --ignore "*/tests/*"
+	$(VPY) manage.py makemessages -l fr --ignore ".venv/*" --ignore "bench/*" --ignore "*/tests/*" --ignore "docs/*"
 	$(VPY) manage.py compilemessages --ignore ".venv/*"
 
 bench: venv
