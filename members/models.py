@@ -140,6 +140,7 @@ class Member(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     shift_type = models.CharField(_("shift type"), max_length=8, choices=ShiftType.choices, default=ShiftType.STANDARD)
+    shift_type_since = models.DateField(_("shift type since"), null=True, blank=True)
     low_income = models.BooleanField(_("low income"), default=False)
     joined_on = models.DateField(_("joined on"))
     notes = models.TextField(_("notes"), blank=True)

@@ -101,6 +101,7 @@ def member_create(
         card_barcode=member_barcode(number),
         low_income=bool(low_income),
         joined_on=joined_on,
+        shift_type_since=joined_on,
         **fields,
     )
     _log(member, "registered", "", by)
@@ -119,6 +120,8 @@ def member_update(*, member: Member, by=None, today: datetime.date, **fields) ->
     fields = _clean_member_fields(fields, instance=member)
     if "work_start_date" in fields:
         member.work_start_date_manual = fields["work_start_date"] is not None
+    if "shift_type" in fields and fields["shift_type"] != member.shift_type:
+        member.shift_type_since = today
     for name, value in fields.items():
         setattr(member, name, value)
     member.save()

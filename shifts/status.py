@@ -27,6 +27,7 @@ CYCLE_CHARGE = "cycle_start"
 CORRECTION = "correction"
 TRANSFER = "transfer"
 REENROL = "reenrol"
+REVERSAL = "reversal"  # undoes one earlier row (an attendance that coordinators changed)
 
 ATTENDED_KINDS = frozenset({ATTENDED_REGULAR, ATTENDED_OTHER, FTOP_ATTENDED})
 
@@ -64,6 +65,7 @@ class Event:
     standard: int = 0
     ftop: int = 0
     seq: int = 0  # write order, to keep a stable order within a date
+    voids: int | None = None  # for a reversal: the seq of the row it undoes
 
     @property
     def phase(self) -> int:
@@ -113,7 +115,7 @@ def resolve(kind: str, *, shift_type: str, standard: int, ftop: int, points: int
             d_std, d_ftop = -standard, standard + points
         else:
             d_std = points
-    elif kind in (ATTENDED_REGULAR, EXCUSED_OTHER, FTOP_EXCUSED, REENROL):
+    elif kind in (ATTENDED_REGULAR, EXCUSED_OTHER, FTOP_EXCUSED, REENROL, REVERSAL):
         pass
     else:
         raise ValueError(f"unknown counter event kind {kind!r}")
@@ -154,7 +156,11 @@ class ReplayState:
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.date, e.phase, e.seq))
+    """Events in effect order, without reversed rows and their reversals (they cancel out)."""
+    events = list(events)
+    voided = {e.voids for e in events if e.voids is not None}
+    kept = [e for e in events if e.voids is None and e.seq not in voided]
+    return sorted(kept, key=lambda e: (e.date, e.phase, e.seq))
 
 
 def replay(events: Iterable[Event], *, shift_type: str, day: datetime.date, rules: Rules = Rules()) -> ReplayState:
