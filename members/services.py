@@ -129,6 +129,8 @@ def member_update(*, member: Member, by=None, today: datetime.date, **fields) ->
     _log(member, "edited", changed, by)
     if "low_income" in fields or "work_start_date" in fields:
         membership_refresh(member=member, today=today)
+    if "shift_type" in fields or "work_start_date" in fields:
+        membership_changed.send(sender=Member, member=member, today=today)
     return member
 
 

@@ -2,7 +2,8 @@
 importing them (dependencies point checkout -> shifts -> members)."""
 from django.dispatch import Signal
 
-# Sent inside the transaction, after a member's membership changed: member, today.
+# Sent inside the transaction after a member's membership or working terms (shift type, work
+# start date) changed: member, today.
 membership_changed = Signal()
 # Sent inside the transaction when a member leaves the coop: member, today, by.
 member_left = Signal()

@@ -6,3 +6,11 @@ class ShiftsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shifts"
     verbose_name = _("Shifts")
+
+    def ready(self):
+        from members.signals import member_left, membership_changed
+
+        from . import services
+
+        membership_changed.connect(services.on_membership_changed, dispatch_uid="shifts.membership_changed")
+        member_left.connect(services.on_member_left, dispatch_uid="shifts.member_left")
