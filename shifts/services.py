@@ -104,9 +104,8 @@ def apply_result(member: Member, result: st.StatusResult) -> str | None:
     member.status = result.status
     member.counter_standard = result.standard
     member.counter_ftop = result.ftop
-    member.alert_deadline = result.alert_deadline if result.standard < 0 or result.ftop < 0 else None
-    if result.status == st.NOT_CONCERNED:
-        member.alert_deadline = None
+    concerned = result.status != st.NOT_CONCERNED
+    member.alert_deadline = result.alert_deadline if concerned else None
     member.delay_until = result.delay_until
     return previous if previous != result.status else None
 
@@ -178,6 +177,9 @@ def template_create(*, name: str, week: str, weekday: int, start_time, end_time,
 def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields) -> ShiftTemplate:
     """Change a template; its future shifts follow (times, capacity, name), never duplicated."""
     template = ShiftTemplate.objects.select_for_update().get(pk=template.pk)
+    moved = {k for k in ("week", "weekday") if k in fields and fields[k] != getattr(template, k)}
+    if moved and template.shifts.exists():
+        raise ValidationError({k: [_("Shifts exist for this template: create a new template for another day.")] for k in moved})
     merged = {k: getattr(template, k) for k in ("name", "week", "weekday", "start_time", "end_time", "capacity")}
     merged.update(fields)
     _validate_template(merged)
