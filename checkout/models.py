@@ -1,1 +1,34 @@
-from django.db import models  # noqa: F401
+"""The till's check log: every lookup and every override (DOMAIN.md §6)."""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Associate, ImmutableQuerySet, Member
+
+
+class TillCheck(models.Model):
+    class Kind(models.TextChoices):
+        CHECK = "check", _("Check")
+        OVERRIDE = "override", _("Override")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.CHECK)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("cashier"))
+    code = models.CharField(_("code scanned"), max_length=64)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="till_checks")
+    associate = models.ForeignKey(Associate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    can_shop = models.BooleanField(_("may shop"), null=True)
+    status = models.CharField(_("status"), max_length=16, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    offline = models.BooleanField(_("answered offline"), default=False)
+    reason = models.TextField(_("override reason"), blank=True)
+    checked_at = models.DateTimeField(_("checked at"), db_index=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = _("till check")
+        verbose_name_plural = _("till checks")
+
+    def __str__(self):
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.code} {self.can_shop}"

@@ -18,5 +18,6 @@ class TokenView(ObtainAuthToken):
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include("checkout.api_urls")),
     path("", include(router.urls)),
 ]

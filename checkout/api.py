@@ -1,0 +1,78 @@
+"""Till API (CONTRACT.md §5): eligibility by code, name search, the offline card list, overrides."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+
+
+class IsTillUser(permissions.BasePermission):
+    message = _("Only cashiers, coordinators and members on a shift running now may use the till.")
+
+    def has_permission(self, request, view):
+        return services.may_use_till(request.user, now=timezone.now())
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["alert", "delay"])
+    makeups_owed = serializers.IntegerField(required=False)
+    deadline = serializers.DateField(required=False, allow_null=True)
+    until = serializers.DateField(required=False, allow_null=True)
+
+
+class EligibilitySerializer(serializers.Serializer):
+    member_number = serializers.IntegerField()
+    display_name = serializers.CharField()
+    card_barcode = serializers.CharField()
+    associate = serializers.BooleanField()
+    can_shop = serializers.BooleanField()
+    status = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    warnings = WarningSerializer(many=True)
+    colour = serializers.ChoiceField(choices=["green", "orange", "red"])
+    message = serializers.CharField()
+    checked_at = serializers.DateTimeField()
+
+
+class CheckoutBase(APIView):
+    permission_classes = [IsTillUser]
+
+
+class EligibilityView(CheckoutBase):
+    @extend_schema(responses={200: EligibilitySerializer, 404: None})
+    def get(self, request, code):
+        result = services.till_check(code=code, user=request.user, now=timezone.now())
+        if result is None:
+            raise exceptions.NotFound(_("Unknown card or member number."))
+        return Response(result)
+
+
+class SearchView(CheckoutBase):
+    @extend_schema(parameters=[OpenApiParameter("search", str, required=True)], responses=EligibilitySerializer(many=True))
+    def get(self, request):
+        return Response(services.till_search(text=request.query_params.get("search", ""), now=timezone.now()))
+
+
+class CardsView(CheckoutBase):
+    @extend_schema(responses=inline_serializer("CardList", {"generated_at": serializers.DateTimeField(), "cards": EligibilitySerializer(many=True)}))
+    def get(self, request):
+        return Response(services.cards_snapshot(now=timezone.now()))
+
+
+class OverrideSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class OverrideView(CheckoutBase):
+    @extend_schema(request=OverrideSerializer, responses={201: inline_serializer("Override", {"id": serializers.IntegerField(), "checked_at": serializers.DateTimeField()})})
+    def post(self, request, code):
+        data = OverrideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            entry = services.till_override(code=code, reason=data.validated_data["reason"], user=request.user, now=timezone.now())
+        except LookupError:
+            raise exceptions.NotFound(_("Unknown card or member number.")) from None
+        return Response({"id": entry.pk, "checked_at": entry.checked_at.isoformat()}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("checkout/", api.SearchView.as_view(), name="checkout-search"),
+    path("checkout/cards/", api.CardsView.as_view(), name="checkout-cards"),
+    path("checkout/<str:code>/", api.EligibilityView.as_view(), name="checkout-eligibility"),
+    path("checkout/<str:code>/override/", api.OverrideView.as_view(), name="checkout-override"),
+]

@@ -1,0 +1,159 @@
+"""Till services: look a card up (one indexed query on stored status), log every check,
+overrides, the offline card list, and who may use the till."""
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from coopmarket import roles
+from coopmarket.errors import RuleViolation
+from members.barcodes import ASSOCIATE_PREFIX, normalize_card_code
+from members.models import Associate, CoopParameters, Member
+from members.text import search_key
+from shifts.models import Registration
+
+from . import eligibility as el
+from .models import TillCheck
+
+MEMBER_FIELDS = (
+    "id", "member_number", "card_barcode", "first_name", "last_name", "membership", "status", "blocked_reason",
+    "counter_standard", "counter_ftop", "shift_type", "alert_deadline", "delay_until",
+)
+
+
+class Holder:
+    """The card holder found for a code: a member, or an associate shopping on a member's standing."""
+
+    def __init__(self, member: Member, associate: Associate | None = None):
+        self.member = member
+        self.associate = associate
+
+    @property
+    def card_barcode(self) -> str:
+        return (self.associate or self.member).card_barcode
+
+    @property
+    def display_name(self) -> str:
+        person = self.associate or self.member
+        return el.display_name(person.first_name, person.last_name)
+
+
+def find_holder(code: str) -> Holder | None:
+    """Card barcode (member or associate, 12-digit scans too) or member number -> holder, in one
+    indexed query. None for an unknown or malformed code."""
+    code = (code or "").strip()
+    card = normalize_card_code(code)
+    members = Member.objects.only(*MEMBER_FIELDS)
+    if card is not None:
+        if card.startswith(ASSOCIATE_PREFIX):
+            associate = (
+                Associate.objects.select_related("member").only(
+                    "id", "card_barcode", "first_name", "last_name", "member_id", *(f"member__{f}" for f in MEMBER_FIELDS))
+                .filter(card_barcode=card, removed_on__isnull=True).first()
+            )
+            return Holder(associate.member, associate) if associate else None
+        member = members.filter(card_barcode=card).first()
+        return Holder(member) if member else None
+    if code.isdigit() and len(code) <= 8 and int(code) > 0:
+        member = members.filter(member_number=int(code)).first()
+        return Holder(member) if member else None
+    return None
+
+
+def standing_of(member: Member) -> el.Standing:
+    return el.Standing(
+        membership=member.membership, status=member.status, blocked=bool(member.blocked_reason),
+        makeups_owed=member.makeups_owed, alert_deadline=member.alert_deadline, delay_until=member.delay_until,
+    )
+
+
+def answer(holder: Holder, *, now: datetime.datetime) -> dict:
+    """The eligibility object of CONTRACT.md §5 (no contact data)."""
+    decision = el.decide(standing_of(holder.member))
+    return {
+        "member_number": holder.member.member_number,
+        "display_name": holder.display_name,
+        "card_barcode": holder.card_barcode,
+        "associate": holder.associate is not None,
+        "can_shop": decision.can_shop,
+        "status": decision.status,
+        "reasons": list(decision.reasons),
+        "warnings": [
+            {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in w.items()} for w in decision.warnings
+        ],
+        "colour": decision.colour,
+        "message": el.message(decision, holder.display_name),
+        "checked_at": now.isoformat(),
+    }
+
+
+def till_check(*, code: str, user, now: datetime.datetime) -> dict | None:
+    """Look a code up and log the check (the only write a lookup makes). None when unknown."""
+    holder = find_holder(code)
+    if holder is None:
+        TillCheck.objects.create(user=user, code=code[:64], checked_at=now)
+        return None
+    result = answer(holder, now=now)
+    TillCheck.objects.create(
+        user=user, code=code[:64], member=holder.member, associate=holder.associate, can_shop=result["can_shop"],
+        status=result["status"], reasons=result["reasons"], checked_at=now,
+    )
+    return result
+
+
+def till_search(*, text: str, now: datetime.datetime, limit: int = 20) -> list[dict]:
+    """Members (and associates) by name, accent-insensitive, for a member who forgot their card."""
+    words = search_key(text).split()
+    if not words or len("".join(words)) < 2:
+        raise ValidationError({"search": [_("Type at least two letters of a name.")]})
+    condition = Q()
+    for word in words:
+        condition &= Q(search_name__contains=word)
+    members = list(Member.objects.only(*MEMBER_FIELDS).filter(condition).order_by("last_name", "first_name")[:limit])
+    return [answer(Holder(m), now=now) for m in members]
+
+
+def till_override(*, code: str, reason: str, user, now: datetime.datetime) -> TillCheck:
+    """A cashier lets a refused member shop, when the coop's parameter allows it; logged with a reason."""
+    if not CoopParameters.current().till_override_allowed:
+        raise RuleViolation("not_allowed", _("Red answers are a hard block in this coop."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why you let this member shop.")]})
+    holder = find_holder(code)
+    if holder is None:
+        raise LookupError(code)
+    result = answer(holder, now=now)
+    return TillCheck.objects.create(
+        kind=TillCheck.Kind.OVERRIDE, user=user, code=code[:64], member=holder.member, associate=holder.associate,
+        can_shop=result["can_shop"], status=result["status"], reasons=result["reasons"], reason=reason.strip(), checked_at=now,
+    )
+
+
+def cards_snapshot(*, now: datetime.datetime) -> dict:
+    """Every card (members and current associates) with its answer, for the till's offline mode."""
+    cards = []
+    members = {m.pk: m for m in Member.objects.only(*MEMBER_FIELDS).exclude(anonymised_on__isnull=False)}
+    for member in members.values():
+        cards.append(answer(Holder(member), now=now))
+    for associate in Associate.objects.filter(removed_on__isnull=True).only("id", "card_barcode", "first_name", "last_name", "member_id"):
+        member = members.get(associate.member_id)
+        if member is not None:
+            cards.append(answer(Holder(member, associate), now=now))
+    return {"generated_at": now.isoformat(), "cards": cards}
+
+
+def may_use_till(user, *, now: datetime.datetime) -> bool:
+    """Cashier devices, coordinators, and any member registered on a shift running now (from 20
+    minutes before its start to 20 minutes after its end)."""
+    if not user or not user.is_authenticated:
+        return False
+    if roles.is_cashier(user) or roles.is_coordinator(user):
+        return True
+    window = datetime.timedelta(minutes=CoopParameters.current().till_window_minutes)
+    return Registration.objects.filter(
+        member__user=user, cancelled_at__isnull=True, shift__cancelled=False,
+        shift__start__lte=now + window, shift__end__gte=now - window,
+    ).exists()
