@@ -11,8 +11,20 @@ app = Celery("coopmarket")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The daily jobs (CONTRACT.md §2), in the coop's time zone. Static schedule: no
-# django-celery-beat (it caps Django below 6.1). The shift engine adds generate and close.
+# The daily jobs (CONTRACT.md §2), at night in the coop's time zone (CELERY_TIMEZONE =
+# COOP_TIME_ZONE): generate shifts (generation_days_ahead, 90 by default), then close the shifts
+# that ended before today, then update the statuses (which then sees the misses close wrote).
+# Each job is idempotent and expires before the next day's run. Static schedule: no
+# django-celery-beat (it caps Django below 6.1).
+DAILY_EXPIRES = 20 * 3600
 app.conf.beat_schedule = {
-    "update-statuses": {"task": "shifts.tasks.update_statuses_task", "schedule": crontab(hour=1, minute=30)},
+    "generate-shifts": {
+        "task": "shifts.tasks.generate_shifts_task", "schedule": crontab(hour=0, minute=30), "options": {"expires": DAILY_EXPIRES},
+    },
+    "close-shifts": {
+        "task": "shifts.tasks.close_shifts_task", "schedule": crontab(hour=1, minute=0), "options": {"expires": DAILY_EXPIRES},
+    },
+    "update-statuses": {
+        "task": "shifts.tasks.update_statuses_task", "schedule": crontab(hour=1, minute=30), "options": {"expires": DAILY_EXPIRES},
+    },
 }

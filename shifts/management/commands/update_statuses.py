@@ -5,7 +5,10 @@ from shifts.services import statuses_update
 
 
 class Command(BaseCommand):
-    help = "Apply every change that only time causes (overdue instalments...), as of --today. Idempotent."
+    help = (
+        "Apply every change that only time causes (deadlines, extensions, leaves and exemptions starting and "
+        "ending, the no-slot grace, overdue instalments, cycle charges) to every member, as of --today. Idempotent."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="YYYY-MM-DD (default: today in COOP_TIME_ZONE)")
