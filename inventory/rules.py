@@ -38,6 +38,12 @@ def signed_quantity(kind: str, entered: Decimal, expected: Decimal | None = None
     return entered if kind == RECEPTION else -entered
 
 
+def plain(quantity) -> str:
+    """A quantity without trailing zeros or exponent: 20.000 -> '20', 0.250 -> '0.25'."""
+    text = format(Decimal(quantity).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def packages_for(quantity: Decimal, package_size: Decimal) -> int:
     """Whole packages that hold at least `quantity` (0 for nothing)."""
     if package_size <= 0:
