@@ -3,11 +3,14 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import MemberViewSet, ShareClassViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("members", MemberViewSet, basename="member")
 router.register("share-classes", ShareClassViewSet, basename="share-class")
+router.register("suppliers", SupplierViewSet, basename="supplier")
+router.register("products", ProductViewSet, basename="product")
 
 
 class TokenView(ObtainAuthToken):
