@@ -79,8 +79,8 @@ def seed(start: int, end: int, *, rng: random.Random) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from coopmarket.management.commands.seed_demo import FIRST_NAMES, LAST_NAMES
     from members.barcodes import associate_barcode, member_barcode
-    from members.management.commands.seed_demo import FIRST_NAMES, LAST_NAMES
     from members.models import Associate, Member, Payment, Sequence, ShareClass, ShareSubscription
     from members.text import search_key
 

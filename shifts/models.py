@@ -206,6 +206,14 @@ class StatusChange(models.Model):
     def __str__(self):
         return f"{self.effective_date} {self.from_status} -> {self.to_status}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("The status history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("The status history is append-only.")
+
 
 class Leave(models.Model):
     """A leave suspends the work obligation and shopping (at least 28 days, both ends included)."""

@@ -11,7 +11,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
@@ -36,6 +36,7 @@ BOOKABLE_STATUSES = frozenset({
     Member.Status.EXEMPTED, Member.Status.UNSUBSCRIBED,
 })
 LIVE = Q(cancelled_at__isnull=True)
+MEMBER_CANCEL_REASONS = ("cancelled", "exchanged")
 
 
 # --- parameters and clock helpers -------------------------------------------------------------
@@ -185,6 +186,10 @@ def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields
     _validate_template(merged)
     if "capacity" in fields and template.slots.filter(end_date__isnull=True).count() > fields["capacity"]:
         raise RuleViolation("slot_full", _("More members hold this slot than the new capacity."))
+    if "capacity" in fields:
+        crowded = template.shifts.filter(start__gt=now).annotate(n=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True))).filter(n__gt=fields["capacity"])
+        if crowded.exists():
+            raise RuleViolation("shift_full", _("Some future shifts already hold more bookings than the new capacity."))
     for name, value in fields.items():
         setattr(template, name, value)
     template.save()
@@ -254,16 +259,22 @@ def _regular_registrations_for(*, start: datetime.date, end: datetime.date, temp
         return 0
     absent = _absent_periods(member_ids)
     shifts = Shift.objects.filter(template_id__in=list(holders), date__gte=start, date__lte=end, cancelled=False)
-    taken = set(
-        Registration.objects.filter(shift__in=shifts, member_id__in=member_ids)
-        .values_list("shift_id", "member_id")
+    # A registration the member cancelled or gave away stays cancelled; one cancelled by the office
+    # (a leave later shortened, a slot removed then given back) may come back.
+    regs = Registration.objects.filter(shift__in=shifts, member_id__in=member_ids)
+    taken = set(regs.filter(LIVE | Q(cancel_reason__in=MEMBER_CANCEL_REASONS)).values_list("shift_id", "member_id"))
+    seats = dict(
+        Registration.objects.filter(LIVE, shift__in=shifts).values("shift_id").annotate(n=Count("id")).values_list("shift_id", "n")
     )
-    new = [
-        Registration(shift=shift, member=slot.member, kind=Registration.Kind.REGULAR)
-        for shift in shifts
-        for slot in holders.get(shift.template_id, ())
-        if (shift.pk, slot.member_id) not in taken and _regular_expected(slot, shift.date, absent)
-    ]
+    new = []
+    for shift in shifts:
+        for slot in holders.get(shift.template_id, ()):
+            if (shift.pk, slot.member_id) in taken or not _regular_expected(slot, shift.date, absent):
+                continue
+            if seats.get(shift.pk, 0) >= shift.capacity:
+                continue  # one-off bookings filled it first: the seat is not taken twice
+            seats[shift.pk] = seats.get(shift.pk, 0) + 1
+            new.append(Registration(shift=shift, member=slot.member, kind=Registration.Kind.REGULAR))
     Registration.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     return len(new)
 
@@ -277,7 +288,10 @@ def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime
         raise RuleViolation("not_allowed", _("Only standard members hold a regular slot."))
     if member.membership == Member.Membership.LEFT:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
-    if template.slots.filter(end_date__isnull=True).count() >= template.capacity:
+    if member_status(member, today).unsubscribed:
+        raise RuleViolation("not_allowed", _("This member is unsubscribed: re-enrol them first."))
+    holders = template.slots.filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date)).exclude(member=member)
+    if holders.count() >= template.capacity:
         raise RuleViolation("slot_full", _("Every place of this regular slot is taken."))
     current = member.slots.filter(end_date__isnull=True).first()
     if current is not None:
@@ -616,7 +630,7 @@ def member_block(*, member: Member, reason: str, today: datetime.date, by=None) 
     member = Member.objects.select_for_update().get(pk=member.pk)
     member.blocked_reason = reason.strip()
     member.save(update_fields=["blocked_reason", "updated_at"])
-    return status_refresh(member=member, today=today, cause=_("Blocked: %(reason)s") % {"reason": reason.strip()}[:255])
+    return status_refresh(member=member, today=today, cause=(_("Blocked: %(reason)s") % {"reason": reason.strip()})[:255])
 
 
 @transaction.atomic
@@ -652,9 +666,10 @@ def member_reenrol(*, member: Member, today: datetime.date, template: ShiftTempl
     if member.status != Member.Status.UNSUBSCRIBED:
         raise RuleViolation("not_allowed", _("Only an unsubscribed member can be re-enrolled."))
     CounterEvent.objects.create(member=member, date=today, kind=st.REENROL, reason=_("Re-enrolment"), author=by if by and by.pk else None)
+    member = status_refresh(member=member, today=today, cause=_("Re-enrolment"))
     if template is not None:
         slot_assign(template=template, member=member, start_date=today, today=today, by=by)
-    return status_refresh(member=member, today=today, cause=_("Re-enrolment"))
+    return Member.objects.get(pk=member.pk)
 
 
 # --- the time-driven job ----------------------------------------------------------------------
@@ -692,13 +707,16 @@ def _members_for_job(member_ids=None):
 
 
 def cycle_charges_write(*, today: datetime.date, since: datetime.date | None) -> int:
-    """Write the cycle charges of every cycle start in (since, today] (the latest one only on a
+    """Write the cycle charges of every cycle start in [since, today) (the latest one only on a
     first run), for each FTOP member who owes it. Once per member and cycle (unique constraint)."""
+    # A cycle start is charged by the first run after it, once its own shifts are closed, so the
+    # members who work on the cycle start day are credited before the charge (DOMAIN.md §3).
     anchor = cycle_start_setting()
+    last = today - datetime.timedelta(days=1)
     if since is None:
-        starts = [cycle.cycle_start_on_or_before(today, anchor)]
+        starts = [cycle.cycle_start_on_or_before(last, anchor)]
     else:
-        starts = cycle.cycle_starts_between(since + datetime.timedelta(days=1), today, anchor)
+        starts = cycle.cycle_starts_between(since, last, anchor)
     if not starts:
         return 0
     r = rules()
@@ -792,5 +810,4 @@ def on_membership_changed(sender, member: Member, today: datetime.date, **kwargs
 def on_member_left(sender, member: Member, today: datetime.date, **kwargs) -> None:
     """Leaving: the regular slot and every future booking are cancelled without points."""
     _end_slot(member, today, reason="left", cancel_from=today)
-    now = datetime.datetime.now(tz=coop_zone())
-    Registration.objects.filter(LIVE, member=member, attendance__isnull=True, shift__start__gt=now).update(cancelled_at=now, cancel_reason="left")
+    _cancel_registrations_between(member, today, None, local_datetime(today, datetime.time.min), "left")

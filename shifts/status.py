@@ -175,6 +175,7 @@ def replay(events: Iterable[Event], *, shift_type: str, day: datetime.date, rule
         if date > day:
             break
         reenrolled = missed_regular = False
+        ftop_baseline = state.ftop  # the FTOP counter at the start of the date (or at a re-enrolment)
         for event in group:
             state.standard += event.standard
             state.ftop += event.ftop
@@ -182,6 +183,7 @@ def replay(events: Iterable[Event], *, shift_type: str, day: datetime.date, rule
                 state.unsubscribed, state.unsubscribed_on, state.streak = False, None, 0
                 state.last_reenrol = date
                 reenrolled = True
+                ftop_baseline = state.ftop
             elif event.kind == MISSED_REGULAR:
                 state.streak += 1
                 missed_regular = True
@@ -194,7 +196,8 @@ def replay(events: Iterable[Event], *, shift_type: str, day: datetime.date, rule
             state.episode_start = date
         if not state.unsubscribed:
             streak_lost = shift_type == STANDARD and missed_regular and state.streak >= 2 and state.standard < 0
-            ftop_lost = shift_type == FTOP and state.ftop <= rules.ftop_unsubscribe_below
+            # Crossing the threshold: going down to it or below on this date.
+            ftop_lost = shift_type == FTOP and state.ftop <= rules.ftop_unsubscribe_below and state.ftop < ftop_baseline
             if streak_lost or ftop_lost:
                 state.unsubscribed, state.unsubscribed_on = True, date
     return state
@@ -322,10 +325,11 @@ def owes_cycle_charge(
     for period in (*leaves, *exemptions):
         if period.start <= last and (period.end is None or period.end >= first):
             return False
-    events = list(events)
+    # Unsubscribed at any point of the window, or by the cycle start day's own shift events.
+    events = [e for e in events if not (e.date == cycle_start and e.kind == CYCLE_CHARGE)]
     if replay(events, shift_type=FTOP, day=first, rules=rules).unsubscribed:
         return False
     for event in events:
-        if first < event.date <= last and replay(events, shift_type=FTOP, day=event.date, rules=rules).unsubscribed:
+        if first < event.date <= cycle_start and replay(events, shift_type=FTOP, day=event.date, rules=rules).unsubscribed:
             return False
     return True

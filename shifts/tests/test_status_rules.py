@@ -512,11 +512,6 @@ def test_the_minus_8_rule_is_for_ftop_members_only():
     assert (result.status, result.unsubscribed, result.standard) == (st.ALERT, False, -8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG status.replay: after re-enrolment an FTOP member still at <= -8 is unsubscribed again on the "
-    "same date; -8 must be crossed again",
-)
 def test_reenrolled_ftop_member_at_minus_8_is_not_unsubscribed_again_until_it_crosses_again():
     raw = [(D(2026, 3, 2), st.CORRECTION, correction(-8, F)), (D(2026, 3, 10), st.REENROL)]
     result = status_of(raw, D(2026, 3, 10), shift_type=F)
@@ -634,11 +629,6 @@ def test_owes_cycle_charge(kw, owes):
     assert st.owes_cycle_charge(CHARGE, events=events, **args) is owes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG status.owes_cycle_charge: an FTOP member unsubscribed by a shift event of the cycle start day "
-    "(shift events come first) is charged, though unsubscribed members owe no cycle charge",
-)
 def test_member_unsubscribed_on_the_cycle_start_day_owes_no_charge():
     events = resolved([(D(2026, 2, 10), st.CORRECTION, correction(-7, F)), (CHARGE, st.FTOP_MISSED)], shift_type=F)
     assert not st.owes_cycle_charge(CHARGE, active_since=LONG_AGO, ftop_since=LONG_AGO, leaves=[], exemptions=[], events=events)
