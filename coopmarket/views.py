@@ -18,9 +18,8 @@ def home(request):
         context["membership_counts"] = [
             (value, label, counts.get(value, 0)) for value, label in Member.Membership.choices
         ]
-        status_counts = dict(
-            Member.objects.filter(membership__in=("active", "unpaid")).values_list("status").annotate(n=Count("id"))
-        )
+        # Every member, like the members table each line links to (?status=...).
+        status_counts = dict(Member.objects.values_list("status").annotate(n=Count("id")))
         context["status_counts"] = [
             (value, label, status_counts.get(value, 0)) for value, label in Member.Status.choices if status_counts.get(value)
         ]

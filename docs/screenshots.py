@@ -88,6 +88,15 @@ def pick_member(context: BrowserContext, base: str) -> int:
     return best or ids[0]
 
 
+def pick_member_without_associate(context: BrowserContext, base: str, exclude: int) -> int:
+    """An active member who may still get a household associate (the form is not offered otherwise)."""
+    html = context.request.get(f"{base}/members/?membership=active").text()
+    for pk in dict.fromkeys(int(i) for i in re.findall(r'href="/members/(\d+)/"', html)):
+        if pk != exclude and f"/members/{pk}/associates/new/" in context.request.get(f"{base}/members/{pk}/").text():
+            return pk
+    sys.exit("No active member without a household associate in the demo data.")
+
+
 def pdf_preview(context: BrowserContext, url: str, name: str) -> None:
     response = context.request.get(url)
     if not response.ok or not response.body().startswith(b"%PDF"):
@@ -159,7 +168,7 @@ def coordinator_pages(browser: Browser, base: str, member_id: int | None) -> Non
     page.fill("input[name=amount]", "500")
     submit(page)
     shot(page, "coord-payment-overpaid")
-    visit(page, f"{base}/members/{pk}/associates/new/")
+    visit(page, f"{base}/members/{pick_member_without_associate(context, base, pk)}/associates/new/")
     shot(page, "coord-associate")
     visit(page, f"{base}/members/{pk}/leave/")
     shot(page, "coord-leave")

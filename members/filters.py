@@ -2,19 +2,36 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_filters.fields import ModelChoiceField
+
+from coopmarket.templatetags.coop import share_label
 
 from . import selectors
 from .models import Member, ShareClass, ShareSubscription
+
+ALL = pgettext_lazy("filter: no restriction", "All")
+YES_NO = [("", ALL), ("true", _("Yes")), ("false", _("No"))]
+
+
+class ShareClassField(ModelChoiceField):
+    def label_from_instance(self, obj):
+        return share_label(obj.code, obj.name)
+
+
+class ShareClassFilter(django_filters.ModelChoiceFilter):
+    field_class = ShareClassField
 
 
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search",
                                   widget=forms.TextInput(attrs={"placeholder": _("Name, number, card or e-mail"), "autofocus": True}))
-    status = django_filters.ChoiceFilter(label=_("Working status"), choices=Member.Status.choices)
-    membership = django_filters.ChoiceFilter(label=_("Membership"), choices=Member.Membership.choices)
-    share_class = django_filters.ModelChoiceFilter(label=_("Share class"), queryset=ShareClass.objects.all(), method="by_class")
-    shift_type = django_filters.ChoiceFilter(label=_("Shift type"), choices=Member.ShiftType.choices)
-    low_income = django_filters.BooleanFilter(label=_("Low income"))
+    status = django_filters.ChoiceFilter(label=_("Working status"), choices=Member.Status.choices, empty_label=ALL)
+    membership = django_filters.ChoiceFilter(label=_("Membership"), choices=Member.Membership.choices, empty_label=ALL)
+    share_class = ShareClassFilter(label=_("Share class"), queryset=ShareClass.objects.all(), method="by_class",
+                                   empty_label=ALL)
+    shift_type = django_filters.ChoiceFilter(label=_("Shift type"), choices=Member.ShiftType.choices, empty_label=ALL)
+    low_income = django_filters.BooleanFilter(label=_("Low income"), widget=forms.Select(choices=YES_NO))
 
     class Meta:
         model = Member

@@ -108,6 +108,22 @@ def member_create(
     return member
 
 
+def _login_follow_email(member: Member, *, old_email: str, new_email: str) -> None:
+    """Keep a member's login on their e-mail: the address, and the username when it was the old
+    address (the login the members office creates). Called inside member_update's transaction."""
+    users = get_user_model().objects
+    user = users.select_for_update().get(pk=member.user_id)
+    update = ["email"]
+    if user.username.lower() == old_email.lower():
+        username = new_email.lower()
+        if users.filter(username__iexact=username).exclude(pk=user.pk).exists():
+            raise ValidationError({"email": [_("A login with this e-mail already exists.")]})
+        user.username = username
+        update.append("username")
+    user.email = new_email
+    user.save(update_fields=update)
+
+
 @transaction.atomic
 def member_update(*, member: Member, by=None, today: datetime.date, **fields) -> Member:
     """Edit contact data, shift type, low-income flag or the work start date."""
@@ -118,6 +134,8 @@ def member_update(*, member: Member, by=None, today: datetime.date, **fields) ->
     if member.membership == Member.Membership.LEFT:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
     fields = _clean_member_fields(fields, instance=member)
+    if "email" in fields and fields["email"] != member.email and member.user_id:
+        _login_follow_email(member, old_email=member.email, new_email=fields["email"])
     if "work_start_date" in fields:
         member.work_start_date_manual = fields["work_start_date"] is not None
     if "shift_type" in fields and fields["shift_type"] != member.shift_type:

@@ -1,22 +1,34 @@
 import django_tables2 as tables
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from coopmarket.templatetags.coop import amount
 
 from .models import Member, ShareSubscription
+
+NUMBER = {"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}}
+NOWRAP = {"td": {"class": "text-nowrap"}}
+SHIFT_TYPE_SHORT = {
+    Member.ShiftType.STANDARD: pgettext_lazy("shift type, short", "Standard"),
+    Member.ShiftType.FTOP: pgettext_lazy("shift type, short", "FTOP"),
+}
 
 
 class MemberTable(tables.Table):
     member_number = tables.Column(verbose_name=_("No."), linkify=True, attrs={"td": {"class": "font-monospace"}})
     last_name = tables.Column(verbose_name=_("Last name"), linkify=True)
     first_name = tables.Column(verbose_name=_("First name"))
-    email = tables.EmailColumn(verbose_name=_("E-mail"))
+    email = tables.Column(verbose_name=_("E-mail"))
     membership = tables.Column(verbose_name=_("Membership"))
     status = tables.Column(verbose_name=_("Working status"))
-    shift_type = tables.Column(verbose_name=_("Shift type"))
-    shares_quantity = tables.Column(verbose_name=_("A shares"), attrs={"td": {"class": "text-end"}})
-    shares_paid = tables.Column(verbose_name=_("Paid (EUR)"), attrs={"td": {"class": "text-end"}})
+    shift_type = tables.Column(verbose_name=_("Shift type"), attrs=NOWRAP)
+    shares_quantity = tables.Column(verbose_name=_("A shares"), attrs=NUMBER)
+    shares_paid = tables.Column(verbose_name=_("Paid (EUR)"), attrs=NUMBER)
     low_income = tables.BooleanColumn(verbose_name=_("Low income"))
     card_barcode = tables.Column(verbose_name=_("Card"), visible=False)
     phone = tables.Column(verbose_name=_("Phone"), visible=False)
+    joined_on = tables.DateColumn(attrs=NOWRAP)
 
     class Meta:
         model = Member
@@ -33,8 +45,15 @@ class MemberTable(tables.Table):
     def value_member_number(self, value, record=None):
         return f"{value:06d}"
 
+    def render_email(self, value):
+        """Long addresses are cut with an ellipsis (the whole address in the tooltip and the link)."""
+        return format_html('<a class="email-truncate" href="mailto:{0}" title="{0}">{0}</a>', value)
+
+    def render_shift_type(self, value, record):
+        return SHIFT_TYPE_SHORT.get(record.shift_type, value)
+
     def render_shares_paid(self, value):
-        return f"{value:.2f}"
+        return amount(value)
 
     def value_shares_paid(self, value, record=None):
         return f"{value:.2f}"
@@ -44,20 +63,11 @@ class RedemptionTable(tables.Table):
     member = tables.Column(verbose_name=_("Member"), linkify=lambda record: record.member.get_absolute_url(),
                            order_by=("member__member_number",))
     share_class = tables.Column(verbose_name=_("Class"), accessor="share_class__code")
-    quantity = tables.Column(verbose_name=_("Shares"))
-    amount_paid = tables.Column(verbose_name=_("To refund (EUR)"), attrs={"td": {"class": "text-end"}})
-    redemption_requested_on = tables.DateColumn(verbose_name=_("Left on"))
-    redemption_due_on = tables.DateColumn(verbose_name=_("Due on"))
-
-    def value_member(self, value, record=None):
-        return str(value)
-
-    def render_amount_paid(self, value):
-        return f"{value:.2f}"
-
-    def value_amount_paid(self, value, record=None):
-        return f"{value:.2f}"
-    redeemed_on = tables.DateColumn(verbose_name=_("Redeemed on"))
+    quantity = tables.Column(verbose_name=_("Shares"), attrs=NUMBER)
+    amount_paid = tables.Column(verbose_name=_("To refund (EUR)"), attrs=NUMBER)
+    redemption_requested_on = tables.DateColumn(verbose_name=_("Left on"), attrs=NOWRAP)
+    redemption_due_on = tables.DateColumn(verbose_name=_("Due on"), attrs=NOWRAP)
+    redeemed_on = tables.DateColumn(verbose_name=_("Redeemed on"), attrs=NOWRAP)
     actions = tables.TemplateColumn(
         template_name="members/_redeem_button.html", verbose_name="", orderable=False, exclude_from_export=True
     )
@@ -66,3 +76,12 @@ class RedemptionTable(tables.Table):
         model = ShareSubscription
         fields = ["member", "share_class", "quantity", "amount_paid", "redemption_requested_on", "redemption_due_on", "redeemed_on"]
         attrs = {"class": "table table-sm table-hover align-middle"}
+
+    def value_member(self, value, record=None):
+        return str(value)
+
+    def render_amount_paid(self, value):
+        return amount(value)
+
+    def value_amount_paid(self, value, record=None):
+        return f"{value:.2f}"

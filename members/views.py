@@ -1,15 +1,17 @@
 """Pages of the members office and the cooperator's own page. Views parse, call a service, render."""
 import json
+import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -18,11 +20,21 @@ from coopmarket.errors import RuleViolation
 from coopmarket.forms import add_service_errors
 from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
 from coopmarket.tables import SafeExportMixin
+from coopmarket.templatetags.coop import euros
 
 from . import documents, selectors, services
 from .filters import MemberFilter, RedemptionFilter
-from .forms import AssociateForm, MemberEditForm, MemberForm, PaymentForm, ReasonForm, RedemptionForm, SubscribeForm
-from .models import Associate, Member, Payment, ShareSubscription
+from .forms import (
+    AssociateForm,
+    InvitationForm,
+    MemberEditForm,
+    MemberForm,
+    PaymentForm,
+    ReasonForm,
+    RedemptionForm,
+    SubscribeForm,
+)
+from .models import Associate, CoopParameters, Member, Payment, ShareSubscription
 from .tables import MemberTable, RedemptionTable
 
 
@@ -51,6 +63,69 @@ class MemberListView(CoordinatorRequiredMixin, SafeExportMixin, SingleTableMixin
         return selectors.members_with_shares()
 
 
+# --- the member's history ---------------------------------------------------------------------
+
+EVENT_LABELS = {
+    "registered": gettext_lazy("Registered"),
+    "edited": gettext_lazy("Details changed"),
+    "subscribed": gettext_lazy("Shares subscribed"),
+    "payment": gettext_lazy("Payment recorded"),
+    "associate_added": gettext_lazy("Household associate added"),
+    "associate_removed": gettext_lazy("Household associate removed"),
+    "left": gettext_lazy("Left the coop"),
+    "redeemed": gettext_lazy("Shares refunded"),
+    "anonymised": gettext_lazy("Personal data erased"),
+    "login_created": gettext_lazy("Login created"),
+}
+_SUBSCRIBED = re.compile(r"^(?P<quantity>\d+) x (?P<code>\S+), (?P<instalments>\d+) instalment\(s\)$")
+_AMOUNT = re.compile(r"^(?P<amount>-?\d+(?:\.\d+)?) EUR(?: \((?P<method>\w+)\))?$")
+
+
+def event_text(kind: str, detail: str) -> tuple[str, str]:
+    """A history row's label and detail in the reader's language.
+
+    The services log a kind code and a terse English detail (`members.services._log`); known kinds
+    and details are translated, anything else is shown as stored.
+    """
+    label = str(EVENT_LABELS.get(kind, kind))
+    if kind == "edited" and detail:
+        names = []
+        for name in detail.split(", "):
+            try:
+                names.append(str(Member._meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:  # a field that no longer exists: show its name
+                names.append(name)
+        return label, ", ".join(names)
+    if kind == "subscribed" and (match := _SUBSCRIBED.match(detail)):
+        instalments = int(match["instalments"])
+        text = f"{match['quantity']} × {match['code']}"
+        if instalments > 1:
+            text += " · " + ngettext("%(n)d instalment", "%(n)d instalments", instalments) % {"n": instalments}
+        return label, text
+    if kind in ("payment", "redeemed") and (match := _AMOUNT.match(detail)):
+        text = euros(match["amount"])
+        if match["method"] in Payment.Method.values:
+            text += f" · {Payment.Method(match['method']).label}"
+        return label, text
+    return label, detail
+
+
+def _history(events) -> list[dict]:
+    rows = []
+    for event in events:
+        label, detail = event_text(event.kind, event.detail)
+        rows.append({"created_at": event.created_at, "label": label, "detail": detail, "author": event.author})
+    return rows
+
+
+def _max_associates_text(max_associates: int) -> str:
+    return ngettext(
+        "This member already has the maximum of %(max)d household associate (a coop parameter).",
+        "This member already has the maximum of %(max)d household associates (a coop parameter).",
+        max_associates,
+    ) % {"max": max_associates}
+
+
 def _member_context(member: Member) -> dict:
     """A member with subscriptions, payments and associates prefetched, for the detail pages."""
     member = (
@@ -65,12 +140,19 @@ def _member_context(member: Member) -> dict:
         )
         .get(pk=member.pk)
     )
+    holdings = selectors.holdings(member)
+    associates = list(member.associates.filter(removed_on__isnull=True))
+    max_associates = CoopParameters.current().max_associates
     return {
         "member": member,
         "subscriptions": member.subscriptions.all(),
-        "holdings": selectors.holdings(member),
-        "associates": member.associates.filter(removed_on__isnull=True),
-        "events": member.events.select_related("author")[:30],
+        "holdings": holdings,
+        "amount_due": sum((h["amount_due"] for h in holdings), 0),
+        "associates": associates,
+        # Why "Add an associate" is not offered, when the member has reached the coop's maximum.
+        "associate_limit": _max_associates_text(max_associates) if len(associates) >= max_associates else "",
+        "history": _history(member.events.select_related("author")[:30]),
+        "invitation_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
 
 
@@ -132,6 +214,9 @@ def member_subscribe(request, pk):
 def payment_create(request, pk):
     member = get_object_or_404(Member, pk=pk)
     form = PaymentForm(request.POST or None, member=member)
+    if request.method == "GET" and not form.has_amount_due:
+        messages.info(request, _("Nothing is due on this member's shares."))
+        return redirect(member)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -144,12 +229,18 @@ def payment_create(request, pk):
         else:
             messages.success(request, _("Payment recorded."))
             return redirect(member)
-    return render(request, "members/simple_form.html", {"form": form, "member": member, "title": _("Record a payment")})
+    return render(request, "members/simple_form.html", {
+        "form": form, "member": member, "title": _("Record a payment"), "submit_label": _("Record the payment"),
+    })
 
 
 @coordinator_required
 def associate_create(request, pk):
     member = get_object_or_404(Member, pk=pk)
+    max_associates = CoopParameters.current().max_associates
+    if request.method == "GET" and member.associates.filter(removed_on__isnull=True).count() >= max_associates:
+        messages.info(request, _max_associates_text(max_associates))
+        return redirect(member)
     form = AssociateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -186,7 +277,7 @@ def member_leave(request, pk):
     return render(request, "members/simple_form.html", {
         "form": form, "member": member, "title": _("Leaving the coop"),
         "intro": _("The member becomes 'left' at once: their shares are marked for redemption, their regular slot and future shifts are cancelled. Nothing is deleted."),
-        "danger": True,
+        "danger": True, "submit_label": _("Confirm the departure"),
     })
 
 
@@ -206,18 +297,24 @@ def member_anonymise(request, pk):
 @coordinator_required
 @require_POST
 def member_invite(request, pk):
-    """Give the member a login and e-mail them a link to choose their password."""
+    """Give the member a login and e-mail them a link to choose their password.
+
+    A member whose login never got a password (the invitation was lost or expired) is sent the
+    invitation again: Django's "forgotten password" form ignores logins without a usable password.
+    """
     member = get_object_or_404(Member, pk=pk)
-    try:
-        services.member_login_create(member=member, by=request.user)
-    except RuleViolation as exc:
-        messages.error(request, exc.message)
-        return redirect(member)
-    reset = PasswordResetForm({"email": member.email})
-    if reset.is_valid():
-        reset.save(request=request, use_https=request.is_secure(), email_template_name="registration/invitation_email.txt",
-                   subject_template_name="registration/invitation_subject.txt")
-    messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.email})
+    user = member.user
+    if user is None or user.has_usable_password() or member.membership == Member.Membership.LEFT:
+        try:
+            user = services.member_login_create(member=member, by=request.user)
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+            return redirect(member)
+    invitation = InvitationForm(user=user)
+    if invitation.is_valid():
+        invitation.save(request=request, use_https=request.is_secure(), email_template_name="registration/invitation_email.txt",
+                        subject_template_name="registration/invitation_subject.txt")
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
     return redirect(member)
 
 

@@ -158,7 +158,7 @@ def test_certificate_names_the_member_and_the_shares_held(member, no_weasyprint_
     assert "000001" in text
     assert "March 5, 2024" in text  # joined
     assert "Jan. 15, 2025" in text  # issued
-    assert "A – Cooperator shares 17 10.00 € 170.00 € 130.00 €" in text
+    assert "Parts A – coopérateur 17 10.00 € 170.00 € 130.00 €" in text  # the migrated French name
     assert "Total 17 170.00 € 130.00 €" in text
     assert "40.00 € remain to be paid" in text
     assert "200.00" not in text and " 20 " not in text  # the 3 redeemed shares are not counted

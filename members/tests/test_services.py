@@ -130,6 +130,35 @@ def test_member_update_refuses_another_members_email_whatever_its_case():
     assert reload(bob).email == "BOB@example.org"
 
 
+def test_new_email_moves_the_members_login_username_and_address():
+    member = MemberFactory(email="ann@example.org")
+    user = services.member_login_create(member=reload(member))
+    services.member_update(member=reload(member), email="Ann.New@Example.org", today=TODAY)
+    user.refresh_from_db()
+    assert (user.username, user.email) == ("ann.new@example.org", "Ann.New@Example.org")
+
+
+def test_new_email_keeps_a_username_that_was_not_the_old_address():
+    member = MemberFactory(email="ann@example.org")
+    user = UserFactory(username="ann-the-cashier", email="ann@example.org")
+    Member.objects.filter(pk=member.pk).update(user=user)
+    services.member_update(member=reload(member), email="ann.new@example.org", today=TODAY)
+    user.refresh_from_db()
+    assert (user.username, user.email) == ("ann-the-cashier", "ann.new@example.org")
+
+
+def test_new_email_taken_by_another_login_changes_nothing():
+    member = MemberFactory(email="ann@example.org")
+    user = services.member_login_create(member=reload(member))
+    UserFactory(username="new@example.org")
+    with pytest.raises(ValidationError) as exc:
+        services.member_update(member=reload(member), email="NEW@example.org", city="Lyon", today=TODAY)
+    assert list(exc.value.message_dict) == ["email"]
+    user.refresh_from_db()
+    assert (user.username, user.email) == ("ann@example.org", "ann@example.org")
+    assert (reload(member).email, reload(member).city) == ("ann@example.org", "")
+
+
 @pytest.mark.parametrize(
     ("field", "value"), [("first_name", ""), ("first_name", "   "), ("last_name", ""), ("last_name", None)]
 )
