@@ -14,6 +14,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("members/", include("members.urls")),
     path("me/", include((me_urlpatterns, "me"))),
+    path("inventory/", include("inventory.urls")),
     path("api/v1/", include("coopmarket.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -19,7 +19,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Round, TruncMonth
 
 from . import pricing, rules
 from .models import InventoryParameters, Product, PurchaseOrder, PurchaseOrderLine, ReceptionLine, StockMove, Supplier
@@ -31,9 +31,13 @@ OPEN_ORDER_STATUSES = (PurchaseOrder.Status.SENT, PurchaseOrder.Status.PARTIALLY
 
 
 def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
-    """SUM(field) of `queryset` (already filtered on OuterRef) as a scalar, 0 when empty."""
+    """SUM(field) of `queryset` (already filtered on OuterRef) as a scalar, 0 when empty.
+
+    Rounded to the 3 decimals quantities have: SQLite sums decimals as floats, and without the
+    rounding a stock of 10 could read 9.9999999999999 and fall "under" a minimum of 10.
+    """
     # Grouping by a constant keeps a single row: the aggregate of the whole correlated set.
-    total = queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(total=Sum(field)).values("total")
+    total = queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(total=Round(Sum(field), 3)).values("total")
     return Coalesce(Subquery(total, output_field=QUANTITY_FIELD), ZERO_QUANTITY, output_field=QUANTITY_FIELD)
 
 
