@@ -238,6 +238,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `kind` choice field: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentKindEnum": "members.models.Payment.Kind",
+        "RegistrationKindEnum": "shifts.models.Registration.Kind",
+        "CounterEventKindEnum": "shifts.models.CounterEvent.Kind",
+        "StockMoveKindEnum": "inventory.models.StockMove.Kind",
+        "TillCheckKindEnum": "checkout.models.TillCheck.Kind",
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"

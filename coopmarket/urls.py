@@ -1,20 +1,28 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from members.forms import MemberPasswordResetForm
 from members.urls import me_urlpatterns
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=MemberPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("members/", include("members.urls")),
     path("me/", include((me_urlpatterns, "me"))),
     path("inventory/", include("inventory.urls")),
+    path("till/", include("checkout.urls")),
     path("api/v1/", include("coopmarket.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -172,3 +172,14 @@ class InvitationForm(PasswordResetForm):
 
     def get_users(self, email):
         return [self.invited_user] if self.invited_user.is_active and self.invited_user.email else []
+
+
+class MemberPasswordResetForm(PasswordResetForm):
+    """The "forgotten password" form, which also reaches members invited but who never chose a
+    password (Django's own form skips logins with an unusable password)."""
+
+    def get_users(self, email):
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return [u for u in users if u.has_usable_password() or hasattr(u, "member")]

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
@@ -341,7 +342,7 @@ def payment_record(
         raise RuleViolation("not_allowed", _("These shares are marked for redemption."))
     balance = subscription_balance(subscription)
     if amount > balance:
-        errors["amount"] = [_("This would overpay the subscription: %(balance)s EUR remain due.") % {"balance": balance}]
+        errors["amount"] = [_("This would overpay the subscription: %(balance)s € remain due.") % {"balance": number_format(balance, 2)}]
     if errors:
         raise ValidationError(errors)
     payment = Payment.objects.create(

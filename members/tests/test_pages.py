@@ -309,3 +309,16 @@ def test_a_lost_invitation_can_be_sent_again_until_a_password_is_chosen(office):
     assert "Send the invitation again" not in office.get(f"/members/{member.pk}/").content.decode()
     office.post(f"/members/{member.pk}/invite/")
     assert len(mail.outbox) == 2  # "This member can already sign in."
+
+
+@pytest.mark.django_db
+def test_forgotten_password_reaches_an_invited_member_who_never_chose_one(client, mailoutbox):
+    from members import services as member_services
+    from members.tests.factories import active_member
+
+    member = active_member(email="invited@example.org")
+    user = member_services.member_login_create(member=member)
+    assert not user.has_usable_password()
+    response = client.post("/accounts/password_reset/", {"email": "INVITED@example.org"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["invited@example.org"]
