@@ -62,6 +62,14 @@ class CardsView(CheckoutBase):
         return Response(services.cards_snapshot(now=timezone.now()))
 
 
+class PingView(APIView):
+    """A trivial authenticated endpoint: the baseline of the till benchmark (bench/till.py)."""
+
+    @extend_schema(responses=inline_serializer("Ping", {"ok": serializers.BooleanField()}))
+    def get(self, request):
+        return Response({"ok": True})
+
+
 class OverrideSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 

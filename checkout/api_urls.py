@@ -3,6 +3,7 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
+    path("ping/", api.PingView.as_view(), name="ping"),
     path("checkout/", api.SearchView.as_view(), name="checkout-search"),
     path("checkout/cards/", api.CardsView.as_view(), name="checkout-cards"),
     path("checkout/<str:code>/", api.EligibilityView.as_view(), name="checkout-eligibility"),

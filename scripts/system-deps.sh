@@ -3,8 +3,9 @@
 # poppler for reading PDFs in tests, Chromium for browser tests) when some are missing.
 # Needs root and apt-get; elsewhere it only says what is missing.
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext poppler-utils)
-if [ "${1:-}" = "--browser" ]; then packages+=(chromium); fi
+# chromium: the till's browser tests (checkout/tests/test_till_browser.py) drive it through
+# Playwright; it comes from Debian, never from `playwright install`.
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext poppler-utils chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,331 @@
+"""The cashier screen in a real headless Chromium (Playwright), against pytest-django's live server.
+
+A scanner is a keyboard: it types the digits and Enter into whatever has focus, so the tests type
+with `page.keyboard` only, never by filling a field. Needs Debian's `chromium` and Playwright for
+Python (`requirements-dev.txt`); skipped with the reason otherwise.
+
+`TILL_SCREENSHOTS=1` also writes the screenshots of docs/cashier.md into docs/img/.
+"""
+import datetime
+import importlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from checkout.models import TillCheck
+from members import services as member_services
+from members.models import CoopParameters, Member
+from members.tests.factories import active_member
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements-dev.txt)")
+expect = sync_api.expect
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = os.environ.get("TILL_SCREENSHOTS") == "1"
+IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM, reason="no chromium on the PATH (apt-get install chromium; never `playwright install`)"),
+]
+
+
+@pytest.fixture(scope="module")
+def _plain_http():
+    """The live server speaks plain HTTP: no redirect to HTTPS. SecurityMiddleware reads
+    SECURE_SSL_REDIRECT once, when the (session-wide) live server starts, perhaps for another
+    module's tests: so its redirect step is switched off while these tests run."""
+    from django.middleware.security import SecurityMiddleware
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SecurityMiddleware, "process_request", lambda self, request: None)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _live_settings(settings):
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop in this thread while the browser is open; the
+    # test's own ORM calls (and the database flush after each test) are safe all the same.
+    with pytest.MonkeyPatch.context() as patch, sync_api.sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def migrated_rows(db):
+    """Rows the migrations write (share classes, parameters): a transactional test's flush
+    empties every table, so they are put back (the migration's own function, idempotent)."""
+    from django.apps import apps
+
+    importlib.import_module("members.migrations.0002_roles_and_share_classes").create_share_classes(apps, None)
+
+
+def member_in(status, *, first_name, last_name, **stored):
+    member = active_member(first_name=first_name, last_name=last_name, email=f"m{Member.objects.count()}@example.org")
+    Member.objects.filter(pk=member.pk).update(status=status, **stored)
+    member.refresh_from_db()
+    return member
+
+
+@pytest.fixture
+def people(migrated_rows):
+    return {
+        "green": member_in("up_to_date", first_name="Alice", last_name="Bernard"),
+        "orange": member_in("alert", first_name="Zoé", last_name="Petit", counter_standard=-2,
+                            alert_deadline=datetime.date(2026, 3, 30)),
+        "red": member_in("suspended", first_name="Marc", last_name="Durand", counter_standard=-4),
+    }
+
+
+@pytest.fixture
+def cashier(db):
+    user = get_user_model().objects.create_user(username="till-device", password="pass-word-123")
+    user.groups.add(Group.objects.get_or_create(name="cashiers")[0])
+    return user
+
+
+@pytest.fixture
+def open_till(browser, live_server, _plain_http, client, cashier):
+    contexts = []
+
+    def open_till(*, viewport=None):
+        client.force_login(cashier)
+        context = browser.new_context(locale="en-GB", viewport=viewport or {"width": 1280, "height": 860},
+                                      service_workers="allow")
+        context.add_cookies([{
+            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_server.url,
+        }])
+        contexts.append(context)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.errors = errors
+        response = page.goto(f"{live_server.url}/till/")
+        assert response.status == 200
+        expect(page.locator("#till")).to_have_attribute("data-ready", "1")
+        return page
+
+    yield open_till
+    for context in contexts:
+        context.close()
+
+
+def scan(page, code):
+    """What a USB barcode scanner does: type the digits, then Enter, into the focused field."""
+    page.keyboard.type(code, delay=5)
+    page.keyboard.press("Enter")
+
+
+def shot(page, name):
+    if SCREENSHOTS:
+        page.screenshot(path=str(IMG / f"till-{name}.png"), animations="disabled", caret="hide")
+
+
+def wait_for_cards(page):
+    page.wait_for_function("() => !!window.localStorage.getItem('coopmarket.till.cards')")
+    expect(page.locator("#till")).to_have_attribute("data-cards-at", re.compile(r"\d{4}-\d\d-\d\dT"))
+
+
+def test_scan_field_has_focus_and_each_answer_is_coloured_with_its_reasons(open_till, people):
+    page = open_till()
+    scan_field = page.locator("#scan")
+    answer = page.locator("#answer")
+    expect(scan_field).to_be_focused()
+    shot(page, "waiting")
+
+    scan(page, people["green"].card_barcode)
+    expect(answer).to_have_class(re.compile(r"\btill-green\b"))
+    expect(page.locator("#answer-verdict")).to_have_text("May shop")
+    expect(page.locator("#answer-name")).to_have_text("Alice B.")
+    expect(page.locator("#answer-message")).to_have_text("Alice B. may shop.")
+    expect(page.locator("#answer-reasons li")).to_have_count(0)
+    expect(scan_field).to_be_focused()
+    expect(scan_field).to_have_value("")
+    shot(page, "green")
+
+    scan(page, people["orange"].card_barcode[1:])  # a scanner that drops the leading 0
+    expect(answer).to_have_class(re.compile(r"\btill-orange\b"))
+    expect(page.locator("#answer-name")).to_have_text("Zoé P.")
+    expect(page.locator("#answer-reasons")).to_contain_text("Owes 2 make-up(s) before 30 March")
+    expect(page.locator("#answer-message")).to_have_text("Zoé P. may shop, but owes 2 make-ups before 30 March.")
+    expect(page.locator("#answer-meta")).to_contain_text("Alert")
+    expect(scan_field).to_be_focused()
+    shot(page, "orange")
+
+    scan(page, f"{people['red'].member_number:06d}")  # a member number typed by hand
+    expect(answer).to_have_class(re.compile(r"\btill-red\b"))
+    expect(page.locator("#answer-verdict")).to_have_text("May not shop")
+    expect(page.locator("#answer-reasons li")).to_have_text(["Is suspended for missed shifts"])
+    expect(page.locator("#answer-message")).to_contain_text("They must book and work their make-up shifts")
+    expect(page.locator("#override-open")).to_have_count(0)  # hard block: the coop's default
+    expect(scan_field).to_be_focused()
+    shot(page, "red")
+
+    scan(page, "0420000099990")
+    expect(answer).to_have_class(re.compile(r"\btill-unknown\b"))
+    expect(page.locator("#answer-verdict")).to_have_text("Unknown card or member number.")
+    expect(scan_field).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(answer).to_have_class(re.compile(r"\btill-idle\b"))
+    expect(scan_field).to_be_focused()
+
+    expect(page.locator("#recent li")).to_have_count(4)
+    expect(page.locator("#recent li").first).to_contain_text("0420000099990")
+    assert TillCheck.objects.filter(user__username="till-device").count() == 4
+    assert page.errors == []
+
+
+def test_name_search_with_arrow_keys_and_enter(open_till, people):
+    page = open_till()
+    page.keyboard.press("F2")
+    expect(page.locator("#search")).to_be_focused()
+    page.keyboard.type("zoe", delay=10)
+    expect(page.locator("#search-results li")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("#search")).to_have_value("")
+    expect(page.locator("#scan")).to_be_focused()
+    page.keyboard.press("F2")
+    page.keyboard.type("ar", delay=10)  # bernARd, mARc durand
+    expect(page.locator("#search-results li")).to_have_count(2)
+    expect(page.locator("#search-results li.active")).to_contain_text("Alice B.")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#search-results li.active")).to_contain_text("Marc D.")
+    shot(page, "search")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
+    expect(page.locator("#answer-name")).to_have_text("Marc D.")
+    expect(page.locator("#search-results li")).to_have_count(0)
+    expect(page.locator("#scan")).to_be_focused()
+    # Letters typed in the scan field go to the name search.
+    scan(page, "alice")
+    expect(page.locator("#search")).to_have_value("alice")
+    expect(page.locator("#search-results li")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-green\b"))
+    expect(page.locator("#scan")).to_be_focused()
+    assert page.errors == []
+
+
+def test_override_asks_for_a_reason_and_is_logged_when_the_coop_allows_it(open_till, people, cashier):
+    CoopParameters.objects.update_or_create(pk=1, defaults={"till_override_allowed": True})
+    page = open_till()
+    scan(page, people["green"].card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-green\b"))
+    expect(page.locator("#override-open")).to_be_hidden()
+    scan(page, people["red"].card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
+    expect(page.locator("#override-open")).to_be_visible()
+    page.locator("#override-open").click()
+    expect(page.locator("#override-reason")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer-note")).to_have_text("Say why you let this member shop.")
+    page.keyboard.type("Make-up booked for Saturday")
+    shot(page, "override")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer-note")).to_have_text("Override recorded: the member may shop.")
+    expect(page.locator("#scan")).to_be_focused()
+    entry = TillCheck.objects.get(kind="override")
+    assert (entry.user, entry.member, entry.reason) == (cashier, people["red"], "Make-up booked for Saturday")
+    assert page.errors == []
+
+
+def test_offline_answers_come_from_the_cached_card_list(open_till, people):
+    page = open_till()
+    wait_for_cards(page)
+    expect(page.locator("#list-status")).to_contain_text("3 cards")
+    page.route("**/api/v1/checkout/0*/", lambda route: route.abort())
+    scan_field = page.locator("#scan")
+
+    scan(page, people["green"].card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-green\b"))
+    expect(page.locator("#answer-name")).to_have_text("Alice B.")
+    expect(page.locator("#answer-offline")).to_be_visible()
+    expect(page.locator("#answer-offline")).to_contain_text("OFFLINE — list of")
+    expect(scan_field).to_be_focused()
+
+    scan(page, people["red"].card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
+    expect(page.locator("#answer-reasons li")).to_have_text(["Is suspended for missed shifts"])
+    expect(page.locator("#answer-offline")).to_contain_text("OFFLINE")
+    shot(page, "offline")
+
+    scan(page, "0420000099990")  # unknown card, offline: check by hand
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-orange\b"))
+    expect(page.locator("#answer-verdict")).to_have_text("Unknown card, offline: check by hand.")
+    expect(page.locator("#answer-offline")).to_contain_text("OFFLINE")
+
+    # Every lookup unreachable: 12-digit scans and member numbers (with or without zeros) too.
+    page.route(re.compile(r"/api/v1/checkout/\d+/$"), lambda route: route.abort())
+    scan(page, people["orange"].card_barcode[1:])
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-orange\b"))
+    expect(page.locator("#answer-name")).to_have_text("Zoé P.")
+    expect(page.locator("#answer-offline")).to_be_visible()
+    for code in (str(people["red"].member_number), f"{people['red'].member_number:08d}"):
+        scan(page, code)
+        expect(page.locator("#answer-name")).to_have_text("Marc D.")
+        expect(page.locator("#answer-offline")).to_be_visible()
+    # The server comes back: answers are live again.
+    page.unroute("**/api/v1/checkout/0*/")
+    page.unroute(re.compile(r"/api/v1/checkout/\d+/$"))
+    scan(page, people["green"].card_barcode)
+    expect(page.locator("#answer-name")).to_have_text("Alice B.")
+    expect(page.locator("#answer-offline")).to_be_hidden()
+    assert page.errors == []
+
+
+def test_a_reload_while_offline_still_opens_the_till(open_till, people):
+    page = open_till()
+    wait_for_cards(page)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the service worker, which keeps the page and its files
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        expect(page.locator("#till")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#scan")).to_be_focused()
+        scan(page, people["orange"].card_barcode)
+        expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-orange\b"))
+        expect(page.locator("#answer-offline")).to_contain_text("OFFLINE")
+    finally:
+        page.context.set_offline(False)
+
+
+def test_the_till_fits_a_tablet(open_till, people):
+    page = open_till(viewport={"width": 800, "height": 1280})
+    scan(page, people["orange"].card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-orange\b"))
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 800
+    shot(page, "tablet")
+
+
+def test_associate_card_is_flagged(open_till, people):
+    associate = member_services.associate_add(member=people["green"], first_name="Léa", last_name="Bernard")
+    page = open_till()
+    scan(page, associate.card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-green\b"))
+    expect(page.locator("#answer-name")).to_have_text("Léa B.")
+    expect(page.locator("#answer-meta")).to_contain_text(f"Household associate of member {people['green'].member_number:06d}")
