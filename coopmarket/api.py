@@ -4,13 +4,16 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from inventory.api import ProductViewSet, SupplierViewSet
-from members.api import MemberViewSet, ShareClassViewSet
+from members.api import ShareClassViewSet
+from shifts.api import ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
 
 router = DefaultRouter(trailing_slash=True)
-router.register("members", MemberViewSet, basename="member")
+router.register("members", WorkingMemberViewSet, basename="member")
 router.register("share-classes", ShareClassViewSet, basename="share-class")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
+router.register("shift-templates", ShiftTemplateViewSet, basename="shift-template")
+router.register("shifts", ShiftViewSet, basename="shift")
 
 
 class TokenView(ObtainAuthToken):

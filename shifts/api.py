@@ -1,0 +1,466 @@
+"""Shifts API (CONTRACT.md §5): templates, regular slots, shifts, bookings, attendance, the
+exchange, and the member decisions (extra actions on the members API).
+
+Views parse input, call one service from `shifts.services` and render. The clock is read only
+here, through `clock_now()` / `clock_today()` (tests replace them), once per request.
+"""
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from coopmarket import roles
+from coopmarket.api_support import IsCoordinator
+from coopmarket.dates import coop_today
+from members import selectors as member_selectors
+from members.api import MemberViewSet
+from members.models import CoopParameters, Member
+from members.serializers import MemberCreateSerializer, MemberUpdateSerializer
+
+from . import services
+from .models import CounterEvent, Exemption, Leave, Registration, Shift, ShiftTemplate, SlotAssignment, StatusChange
+from .serializers import (
+    AttendanceSerializer,
+    CorrectionCreateSerializer,
+    CorrectionSerializer,
+    ExemptionCreateSerializer,
+    ExemptionSerializer,
+    ExtensionSerializer,
+    HistorySerializer,
+    LeaveCreateSerializer,
+    LeaveSerializer,
+    MemberRefSerializer,
+    OptionalReasonSerializer,
+    PeriodEndSerializer,
+    ReasonSerializer,
+    ReenrolSerializer,
+    RegistrationSerializer,
+    ShiftDetailSerializer,
+    ShiftRangeSerializer,
+    ShiftSerializer,
+    ShiftTemplateCreateSerializer,
+    ShiftTemplateSerializer,
+    ShiftTemplateUpdateSerializer,
+    SlotAssignSerializer,
+    SlotSerializer,
+    WorkingMemberSerializer,
+)
+
+LIVE = Q(cancelled_at__isnull=True)
+
+
+# --- the clock and who acts -------------------------------------------------------------------
+
+def clock_now() -> datetime.datetime:
+    return timezone.now()
+
+
+def clock_today() -> datetime.date:
+    return coop_today()
+
+
+class ClockMixin:
+    """Reads the clock once per request: `self.now`, `self.today`."""
+
+    def initial(self, request, *args, **kwargs):
+        self._now, self._today = clock_now(), clock_today()
+        super().initial(request, *args, **kwargs)
+
+    @property
+    def now(self) -> datetime.datetime:
+        return getattr(self, "_now", None) or clock_now()
+
+    @property
+    def today(self) -> datetime.date:
+        return getattr(self, "_today", None) or clock_today()
+
+
+def own_member(request) -> Member | None:
+    """The member linked to the signed-in user (Member.user), cached on the request."""
+    if not hasattr(request, "_coop_member"):
+        user = request.user
+        request._coop_member = Member.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
+    return request._coop_member
+
+
+def require_coordinator_or_member(request) -> None:
+    """Write endpoints open to "the member": users with no member (cashiers, supply) get 403."""
+    if not roles.is_coordinator(request.user) and own_member(request) is None:
+        raise exceptions.PermissionDenied(_("Only coordinators and members can do this."))
+
+
+def acting_for(request, member: Member | None) -> Member:
+    """The member a request acts for: coordinators act for anyone, a cooperator only for themself.
+    Left out, `member` means the signed-in member."""
+    own = own_member(request)
+    if member is None:
+        if own is None:
+            raise exceptions.ValidationError({"member": [_("This field is required.")]})
+        return own
+    if not roles.is_coordinator(request.user) and (own is None or own.pk != member.pk):
+        raise exceptions.PermissionDenied(_("You can only do this for yourself."))
+    return member
+
+
+# --- read helpers ------------------------------------------------------------------------------
+
+def shifts_for_api(*, now: datetime.datetime):
+    """Shifts with `seats_taken` and `offered` (an offer still open) in one query."""
+    notice = datetime.timedelta(hours=CoopParameters.current().cancel_notice_hours)
+    open_offer = Registration.objects.filter(LIVE, shift=OuterRef("pk"), offered_at__isnull=False)
+    return Shift.objects.annotate(
+        seats_taken=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True)),
+        offered=Case(When(start__gte=now + notice, then=Exists(open_offer)), default=Value(False), output_field=BooleanField()),
+    ).order_by("start", "name", "id")
+
+
+def templates_for_api():
+    return ShiftTemplate.objects.annotate(
+        slots_taken=Count("slots", filter=Q(slots__end_date__isnull=True))
+    ).order_by("week", "weekday", "start_time", "name", "id")
+
+
+def with_shift_facts(queryset, *, today: datetime.date):
+    """Members with the lists WorkingMemberSerializer reads: slots current or future, the leave
+    and the exemption covering `today`. Three queries whatever the number of members.
+
+    A slot whose last day is today counts as gone: the services end a removed, unsubscribed or
+    left member's slot on the day itself, cancelling that day's registrations."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "slots", queryset=SlotAssignment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=today)),
+            to_attr="open_slots",
+        ),
+        Prefetch("leaves", queryset=Leave.objects.filter(start__lte=today, end__gte=today), to_attr="current_leaves"),
+        Prefetch(
+            "exemptions",
+            queryset=Exemption.objects.filter(Q(start__lte=today), Q(end__isnull=True) | Q(end__gte=today)),
+            to_attr="current_exemptions",
+        ),
+    )
+
+
+# --- shift templates and regular slots ---------------------------------------------------------
+
+class ShiftTemplateViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Templates of the ABCD cycle: any signed-in user reads them, coordinators change them."""
+
+    serializer_class = ShiftTemplateSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [permissions.IsAuthenticated()]
+        return [IsCoordinator()]
+
+    def get_queryset(self):
+        return templates_for_api()
+
+    def _render(self, template: ShiftTemplate, code=status.HTTP_200_OK):
+        return Response(ShiftTemplateSerializer(templates_for_api().get(pk=template.pk)).data, status=code)
+
+    @extend_schema(request=ShiftTemplateCreateSerializer, responses={201: ShiftTemplateSerializer})
+    def create(self, request):
+        data = ShiftTemplateCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = services.template_create(**data.validated_data)
+        return self._render(template, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ShiftTemplateUpdateSerializer, responses=ShiftTemplateSerializer)
+    def partial_update(self, request, pk=None):
+        template = get_object_or_404(ShiftTemplate, pk=pk)
+        data = ShiftTemplateUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        template = services.template_update(template=template, now=self.now, **data.validated_data)
+        return self._render(template)
+
+    @extend_schema(request=SlotAssignSerializer, responses={201: SlotSerializer})
+    @action(detail=True, methods=["post"], url_path="members")
+    def members(self, request, pk=None):
+        """Give a standard member this regular slot (409 `slot_full`)."""
+        template = get_object_or_404(ShiftTemplate, pk=pk)
+        data = SlotAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        slot = services.slot_assign(
+            template=template, member=data.validated_data["member"],
+            start_date=data.validated_data.get("start_date") or self.today, today=self.today, by=request.user,
+        )
+        return Response(SlotSerializer(slot).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<member_id>\d+)")
+    def member_remove(self, request, pk=None, member_id=None):
+        """Remove the slot: future regular registrations are cancelled without points."""
+        template = get_object_or_404(ShiftTemplate, pk=pk)
+        member = get_object_or_404(Member, pk=member_id)
+        services.slot_remove(template=template, member=member, today=self.today, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- shifts, bookings, attendance, exchange ----------------------------------------------------
+
+SHIFT_OR_ROSTER = PolymorphicProxySerializer(
+    component_name="ShiftWithOptionalRoster",
+    serializers=[ShiftDetailSerializer, ShiftSerializer],
+    resource_type_field_name=None,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[
+        OpenApiParameter("start", datetime.date, description="First date (inclusive)."),
+        OpenApiParameter("end", datetime.date, description="Last date (inclusive)."),
+    ]),
+)
+class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Dated shifts. Reading is open to any signed-in user; the roster only to coordinators and
+    the shift's members. Members act for themselves, coordinators for anyone."""
+
+    serializer_class = ShiftSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    lookup_value_regex = r"\d+"
+    coordinator_actions = {"attendance", "attendance_bulk"}
+
+    def get_permissions(self):
+        if self.action in self.coordinator_actions:
+            return [IsCoordinator()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        qs = shifts_for_api(now=self.now)
+        if self.action == "retrieve":
+            qs = qs.prefetch_related(
+                Prefetch("registrations", queryset=Registration.objects.filter(LIVE).order_by("id"), to_attr="live_registrations")
+            )
+        if self.action == "list":
+            window = ShiftRangeSerializer(data=self.request.query_params)
+            window.is_valid(raise_exception=True)
+            if window.validated_data.get("start"):
+                qs = qs.filter(date__gte=window.validated_data["start"])
+            if window.validated_data.get("end"):
+                qs = qs.filter(date__lte=window.validated_data["end"])
+        return qs
+
+    def _shift(self) -> Shift:
+        return get_object_or_404(Shift, pk=self.kwargs["pk"])
+
+    def _member_in(self, data_source) -> Member:
+        require_coordinator_or_member(self.request)
+        data = MemberRefSerializer(data=data_source)
+        data.is_valid(raise_exception=True)
+        return acting_for(self.request, data.validated_data.get("member"))
+
+    @extend_schema(responses=SHIFT_OR_ROSTER)
+    def retrieve(self, request, pk=None):
+        shift = self.get_object()
+        own = own_member(request)
+        sees_roster = roles.is_coordinator(request.user) or (
+            own is not None and any(r.member_id == own.pk for r in shift.live_registrations)
+        )
+        serializer = ShiftDetailSerializer if sees_roster else ShiftSerializer
+        return Response(serializer(shift, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=MemberRefSerializer, responses={201: RegistrationSerializer})
+    @action(detail=True, methods=["post"])
+    def registrations(self, request, pk=None):
+        """Book the shift (coordinators may also record a make-up on a past shift)."""
+        member = self._member_in(request.data)
+        registration = services.shift_book(
+            shift=self._shift(), member=member, now=self.now, by=request.user,
+            as_coordinator=roles.is_coordinator(request.user),
+        )
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"registrations/(?P<member_id>\d+)")
+    def registration_cancel(self, request, pk=None, member_id=None):
+        """Cancel at least 24 h ahead (DOMAIN.md §4)."""
+        require_coordinator_or_member(request)
+        member = acting_for(request, get_object_or_404(Member, pk=member_id))
+        services.registration_cancel(shift=self._shift(), member=member, now=self.now, today=self.today, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=AttendanceSerializer, responses=RegistrationSerializer)
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, pk=None):
+        data = AttendanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration = services.attendance_record(
+            shift=self._shift(), member=data.validated_data["member"], state=data.validated_data["state"],
+            now=self.now, today=self.today, by=request.user,
+        )
+        return Response(RegistrationSerializer(registration).data)
+
+    @extend_schema(request=AttendanceSerializer(many=True), responses=RegistrationSerializer(many=True))
+    @action(detail=True, methods=["post"], url_path="attendance/bulk")
+    def attendance_bulk(self, request, pk=None):
+        """All or nothing: one refused entry leaves every attendance as it was."""
+        data = AttendanceSerializer(data=request.data, many=True, allow_empty=False)
+        data.is_valid(raise_exception=True)
+        registrations = services.attendance_record_bulk(
+            shift=self._shift(), entries=list(data.validated_data), now=self.now, today=self.today, by=request.user,
+        )
+        return Response(RegistrationSerializer(registrations, many=True).data)
+
+    @extend_schema(request=MemberRefSerializer, responses={201: RegistrationSerializer})
+    @action(detail=True, methods=["post"])
+    def offer(self, request, pk=None):
+        """Offer one's registration on the exchange (until 24 h before the start)."""
+        member = self._member_in(request.data)
+        registration = services.shift_offer(shift=self._shift(), member=member, now=self.now, by=request.user)
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=MemberRefSerializer, responses={204: None},
+        parameters=[OpenApiParameter("member", int, description="The member (or in the body).")],
+    )
+    @offer.mapping.delete
+    def offer_withdraw(self, request, pk=None):
+        member = self._member_in(request.data or request.query_params)
+        services.shift_offer_withdraw(shift=self._shift(), member=member, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=MemberRefSerializer, responses={201: RegistrationSerializer})
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        """Take a shift offered on the exchange: the registration moves to the taker."""
+        member = self._member_in(request.data)
+        registration = services.shift_take(shift=self._shift(), member=member, now=self.now, by=request.user)
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+
+
+# --- the members API with the shift engine's decisions ----------------------------------------
+
+@extend_schema_view(
+    create=extend_schema(request=MemberCreateSerializer, responses={201: WorkingMemberSerializer}),
+    partial_update=extend_schema(request=MemberUpdateSerializer, responses=WorkingMemberSerializer),
+    me=extend_schema(responses=WorkingMemberSerializer),
+    leave_coop=extend_schema(request=ReasonSerializer, responses=WorkingMemberSerializer),
+)
+class WorkingMemberViewSet(ClockMixin, MemberViewSet):
+    """MemberViewSet whose member object carries the regular slot, leave and exemption, plus the
+    coordinators' decisions on a member's work (DOMAIN.md §4-§5)."""
+
+    serializer_class = WorkingMemberSerializer
+    coordinator_or_self_actions = MemberViewSet.coordinator_or_self_actions | {"history"}
+
+    def get_queryset(self):
+        return with_shift_facts(super().get_queryset(), today=self.today)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": self.today}
+
+    def _render(self, member: Member, code=status.HTTP_200_OK):
+        member = with_shift_facts(member_selectors.members_for_api(), today=self.today).get(pk=member.pk)
+        return Response(WorkingMemberSerializer(member, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(responses=HistorySerializer)
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Counter events and status history, newest first (coordinators and the member)."""
+        member = self._member()
+        self.check_object_permissions(request, member)
+        history = {
+            "counter_events": CounterEvent.objects.filter(member=member).order_by("-date", "-id"),
+            "status_history": StatusChange.objects.filter(member=member).order_by("-effective_date", "-id"),
+        }
+        return Response(HistorySerializer(history).data)
+
+    @extend_schema(request=LeaveCreateSerializer, responses={201: LeaveSerializer})
+    @action(detail=True, methods=["post"])
+    def leaves(self, request, pk=None):
+        member = self._member()
+        data = LeaveCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        leave = services.leave_create(member=member, today=self.today, now=self.now, by=request.user, **data.validated_data)
+        return Response(LeaveSerializer(leave).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PeriodEndSerializer, responses=LeaveSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"leaves/(?P<leave_id>\d+)")
+    def leave_end(self, request, pk=None, leave_id=None):
+        """End a leave early."""
+        leave = get_object_or_404(Leave, pk=leave_id, member_id=pk)
+        data = PeriodEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        leave = services.period_end_early(period=leave, end=data.validated_data["end"], today=self.today, by=request.user)
+        return Response(LeaveSerializer(leave).data)
+
+    @extend_schema(request=ExemptionCreateSerializer, responses={201: ExemptionSerializer})
+    @action(detail=True, methods=["post"])
+    def exemptions(self, request, pk=None):
+        member = self._member()
+        data = ExemptionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        exemption = services.exemption_create(member=member, today=self.today, now=self.now, by=request.user, **data.validated_data)
+        return Response(ExemptionSerializer(exemption).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PeriodEndSerializer, responses=ExemptionSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"exemptions/(?P<exemption_id>\d+)")
+    def exemption_end(self, request, pk=None, exemption_id=None):
+        """End an exemption early (or give an open-ended one its end)."""
+        exemption = get_object_or_404(Exemption, pk=exemption_id, member_id=pk)
+        data = PeriodEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        exemption = services.period_end_early(period=exemption, end=data.validated_data["end"], today=self.today, by=request.user)
+        return Response(ExemptionSerializer(exemption).data)
+
+    @extend_schema(request=ReasonSerializer, responses={201: ExtensionSerializer})
+    @action(detail=True, methods=["post"])
+    def extensions(self, request, pk=None):
+        """28 days of delay (409 `extension_limit`, `not_allowed`)."""
+        member = self._member()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        extension = services.extension_grant(member=member, reason=data.validated_data["reason"], today=self.today, by=request.user)
+        return Response(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonSerializer, responses=WorkingMemberSerializer)
+    @action(detail=True, methods=["post"])
+    def block(self, request, pk=None):
+        member = self._member()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_block(member=member, reason=data.validated_data["reason"], today=self.today, by=request.user)
+        return self._render(member)
+
+    @extend_schema(request=OptionalReasonSerializer, responses=WorkingMemberSerializer)
+    @action(detail=True, methods=["post"])
+    def unblock(self, request, pk=None):
+        member = self._member()
+        data = OptionalReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_unblock(member=member, reason=data.validated_data["reason"], today=self.today, by=request.user)
+        return self._render(member)
+
+    @extend_schema(request=ReenrolSerializer, responses=WorkingMemberSerializer)
+    @action(detail=True, methods=["post"])
+    def reenrol(self, request, pk=None):
+        member = self._member()
+        data = ReenrolSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_reenrol(member=member, template=data.validated_data["template"], today=self.today, by=request.user)
+        return self._render(member)
+
+    @extend_schema(request=CorrectionCreateSerializer, responses={201: CorrectionSerializer})
+    @action(detail=True, methods=["post"])
+    def corrections(self, request, pk=None):
+        member = self._member()
+        data = CorrectionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = services.correction_write(member=member, today=self.today, by=request.user, **data.validated_data)
+        member.refresh_from_db(fields=["counter_standard", "counter_ftop"])
+        result = {"events": rows, "counters": {"standard": member.counter_standard, "ftop": member.counter_ftop}}
+        return Response(CorrectionSerializer(result).data, status=status.HTTP_201_CREATED)
