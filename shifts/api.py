@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,10 +27,10 @@ from coopmarket.api_support import IsCoordinator
 from coopmarket.dates import coop_today
 from members import selectors as member_selectors
 from members.api import MemberViewSet
-from members.models import CoopParameters, Member
+from members.models import Member
 from members.serializers import MemberCreateSerializer, MemberUpdateSerializer
 
-from . import services
+from . import selectors, services
 from .models import CounterEvent, Exemption, Leave, Registration, Shift, ShiftTemplate, SlotAssignment, StatusChange
 from .serializers import (
     AttendanceSerializer,
@@ -115,24 +115,6 @@ def acting_for(request, member: Member | None) -> Member:
     return member
 
 
-# --- read helpers ------------------------------------------------------------------------------
-
-def shifts_for_api(*, now: datetime.datetime):
-    """Shifts with `seats_taken` and `offered` (an offer still open) in one query."""
-    notice = datetime.timedelta(hours=CoopParameters.current().cancel_notice_hours)
-    open_offer = Registration.objects.filter(LIVE, shift=OuterRef("pk"), offered_at__isnull=False)
-    return Shift.objects.annotate(
-        seats_taken=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True)),
-        offered=Case(When(start__gte=now + notice, then=Exists(open_offer)), default=Value(False), output_field=BooleanField()),
-    ).order_by("start", "name", "id")
-
-
-def templates_for_api():
-    return ShiftTemplate.objects.annotate(
-        slots_taken=Count("slots", filter=Q(slots__end_date__isnull=True))
-    ).order_by("week", "weekday", "start_time", "name", "id")
-
-
 def with_shift_facts(queryset, *, today: datetime.date):
     """Members with the lists WorkingMemberSerializer reads: slots current or future, the leave
     and the exemption covering `today`. Three queries whatever the number of members.
@@ -167,10 +149,10 @@ class ShiftTemplateViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return [IsCoordinator()]
 
     def get_queryset(self):
-        return templates_for_api()
+        return selectors.templates_with_slots()
 
     def _render(self, template: ShiftTemplate, code=status.HTTP_200_OK):
-        return Response(ShiftTemplateSerializer(templates_for_api().get(pk=template.pk)).data, status=code)
+        return Response(ShiftTemplateSerializer(selectors.templates_with_slots().get(pk=template.pk)).data, status=code)
 
     @extend_schema(request=ShiftTemplateCreateSerializer, responses={201: ShiftTemplateSerializer})
     def create(self, request):
@@ -240,7 +222,7 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return super().get_permissions()
 
     def get_queryset(self):
-        qs = shifts_for_api(now=self.now)
+        qs = selectors.shifts_with_seats(now=self.now)
         if self.action == "retrieve":
             qs = qs.prefetch_related(
                 Prefetch("registrations", queryset=Registration.objects.filter(LIVE).order_by("id"), to_attr="live_registrations")
