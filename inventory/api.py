@@ -1,5 +1,5 @@
 """Inventory API (CONTRACT.md §5), for the supply group only. Views parse, call a service, render."""
-from django.db.models import F, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -75,7 +75,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             if params.get(name, "").isdigit():
                 qs = qs.filter(**{f"{name}_id": int(params[name])})
         if params.get("below_min") in TRUE:
-            qs = qs.filter(stock__lt=F("min_stock"))
+            qs = selectors.filter_below_minimum(qs)
         if params.get("local") in TRUE:
             qs = qs.filter(local=True)
         return qs

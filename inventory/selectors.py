@@ -82,6 +82,17 @@ def products_with_stock(params: InventoryParameters | None = None) -> QuerySet[P
     )
 
 
+def filter_below_minimum(products: QuerySet[Product], *, below: bool = True) -> QuerySet[Product]:
+    """Products (annotated with `stock`) under their minimum stock, or at or above it.
+
+    The sums over the whole catalogue run once, in a query that returns the matching ids; the
+    page's count and rows then filter on those ids instead of summing every product's moves twice.
+    """
+    condition = Q(stock__lt=F("min_stock"))
+    ids = list(products.filter(condition if below else ~condition).order_by().values_list("pk", flat=True))
+    return products.filter(pk__in=ids)
+
+
 def product_stock(product: Product | int) -> Decimal:
     pk = product.pk if isinstance(product, Product) else product
     total = StockMove.objects.filter(product_id=pk).aggregate(total=Sum("quantity"))["total"]

@@ -92,7 +92,7 @@ def _margin(value) -> Decimal:
 SUPPLIER_FIELDS = ("name", "contact", "email", "phone", "address", "city", "distance_km", "organic", "active", "notes")
 
 
-def _clean_supplier(fields: dict, *, instance: Supplier | None = None) -> dict:
+def supplier_clean(fields: dict, *, instance: Supplier | None = None) -> dict:
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for name, value in fields.items():
@@ -124,13 +124,13 @@ def _clean_supplier(fields: dict, *, instance: Supplier | None = None) -> dict:
 
 @transaction.atomic
 def supplier_create(*, name: str, city: str, distance_km: int, by=None, **fields) -> Supplier:
-    cleaned = _clean_supplier({"name": name, "city": city, "distance_km": distance_km, **fields})
+    cleaned = supplier_clean({"name": name, "city": city, "distance_km": distance_km, **fields})
     return Supplier.objects.create(**cleaned)
 
 
 @transaction.atomic
 def supplier_update(*, supplier: Supplier, by=None, **fields) -> Supplier:
-    cleaned = _clean_supplier(fields, instance=supplier)
+    cleaned = supplier_clean(fields, instance=supplier)
     for name, value in cleaned.items():
         setattr(supplier, name, value)
     supplier.save()
@@ -230,7 +230,7 @@ PRODUCT_FIELDS = (
 )
 
 
-def _clean_product(fields: dict, *, instance: Product | None = None) -> dict:
+def product_clean(fields: dict, *, instance: Product | None = None) -> dict:
     """Validate product fields (all of them on create, the given ones on update)."""
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}
@@ -322,7 +322,7 @@ def product_create(
     *, name: str, supplier: Supplier, cost_price, vat_rate, unit: str = Product.Unit.PIECE,
     barcode: str | None = None, internal_code: str | None = None, by=None, **fields,
 ) -> Product:
-    cleaned = _clean_product({
+    cleaned = product_clean({
         "name": name, "supplier": supplier, "cost_price": cost_price, "vat_rate": vat_rate, "unit": unit,
         "barcode": barcode, "internal_code": internal_code, **fields,
     })
@@ -336,7 +336,7 @@ def product_create(
 @transaction.atomic
 def product_update(*, product: Product, by=None, **fields) -> Product:
     """Change a product; a new cost, VAT rate or category re-prices it and flags its label."""
-    cleaned = _clean_product(fields, instance=product)
+    cleaned = product_clean(fields, instance=product)
     product = Product.objects.select_for_update(of=("self",)).select_related("category").get(pk=product.pk)
     label_changed = any(
         getattr(product, name) != cleaned[name] for name in LABEL_FIELDS if name in cleaned

@@ -299,10 +299,43 @@ def count_detail(request, pk):
 
 # --- reorder suggestions ----------------------------------------------------------------------
 
+REORDER_DETAIL_LIMIT = 60  # above this many suggestions, details are shown one supplier at a time
+
+
 @supply_required
 def reorder(request):
+    """Reorder suggestions by supplier: a summary, and the products to tick and quantities to
+    change (every supplier's when there are few, else the chosen supplier's)."""
     today = timezone.localdate()
     if request.method == "POST":
+        return _reorder_post(request, today)
+    params = InventoryParameters.current()
+    suggestions = selectors.reorder_suggestions(today=today, params=params)
+    groups: dict[int, dict] = {}
+    for suggestion in suggestions:
+        group = groups.setdefault(suggestion.product.supplier_id, {
+            "supplier": suggestion.product.supplier, "rows": [], "total": Decimal(0), "to_order": 0,
+        })
+        group["rows"].append(suggestion)
+        group["total"] += suggestion.amount
+        group["to_order"] += 1 if suggestion.quantity > 0 else 0
+    chosen = request.GET.get("supplier", "")
+    if chosen.isdigit() and int(chosen) in groups:
+        details = [groups[int(chosen)]]
+    elif len(suggestions) <= REORDER_DETAIL_LIMIT:
+        details = list(groups.values())
+    else:
+        details = []
+    return render(request, "inventory/reorder.html", {
+        "groups": list(groups.values()), "details": details, "params": params, "count": len(suggestions),
+        "total": sum((g["total"] for g in groups.values()), Decimal(0)), "chosen": chosen,
+    })
+
+
+def _reorder_post(request, today):
+    if request.POST.get("all"):
+        chosen, quantities = None, {}
+    else:
         chosen = {int(pk) for pk in request.POST.getlist("product") if pk.isdigit()}
         quantities = {}
         for pk in chosen:
@@ -316,24 +349,16 @@ def reorder(request):
         if not chosen:
             messages.error(request, _("Tick the products to order."))
             return redirect("inventory:reorder")
-        try:
-            orders = services.purchase_orders_from_suggestions(product_ids=chosen, quantities=quantities, today=today, by=request.user)
-        except (ValidationError, RuleViolation) as exc:
-            messages.error(request, _error_text(exc))
-            return redirect("inventory:reorder")
-        messages.success(request, ngettext("%(n)d draft order ready: check it and send it.",
-                                           "%(n)d draft orders ready: check them and send them.", len(orders)) % {"n": len(orders)})
-        if len(orders) == 1:
-            return redirect(orders[0])
-        return redirect(f"{reverse('inventory:order_list')}?status=draft")
-    params = InventoryParameters.current()
-    suggestions = selectors.reorder_suggestions(today=today, params=params)
-    groups: dict[int, dict] = {}
-    for suggestion in suggestions:
-        group = groups.setdefault(suggestion.product.supplier_id, {"supplier": suggestion.product.supplier, "rows": [], "total": Decimal(0)})
-        group["rows"].append(suggestion)
-        group["total"] += suggestion.amount
-    return render(request, "inventory/reorder.html", {"groups": list(groups.values()), "params": params, "count": len(suggestions)})
+    try:
+        orders = services.purchase_orders_from_suggestions(product_ids=chosen, quantities=quantities, today=today, by=request.user)
+    except (ValidationError, RuleViolation) as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("inventory:reorder")
+    messages.success(request, ngettext("%(n)d draft order ready: check it and send it.",
+                                       "%(n)d draft orders ready: check them and send them.", len(orders)) % {"n": len(orders)})
+    if len(orders) == 1:
+        return redirect(orders[0])
+    return redirect(f"{reverse('inventory:order_list')}?status=draft")
 
 
 # --- purchase orders --------------------------------------------------------------------------

@@ -103,7 +103,9 @@ def test_product_list_filters_and_csv(supply_client, world):
     assert b"Carottes" in page.content and b"Caf\xc3\xa9" not in page.content
     assert b"Carottes" not in supply_client.get("/inventory/products/?local=false").content
     assert b"Carottes" in supply_client.get(f"/inventory/products/?category={world['category'].pk}").content
-    assert b"Miel" not in supply_client.get(f"/inventory/products/?supplier={far.pk}").content
+    filtered = supply_client.get(f"/inventory/products/?supplier={far.pk}").content.decode()
+    assert "Miel" not in filtered
+    assert f'<option value="{far.pk}" selected>Grossiste</option>' in filtered
     export = supply_client.get(f"/inventory/products/?_export=csv&supplier={world['supplier'].pk}")
     csv = (b"".join(export.streaming_content) if export.streaming else export.content).decode()
     assert "Carottes" in csv and "CAR" in csv and "Café" not in csv
@@ -262,3 +264,18 @@ def test_bar_chart_escapes_labels_and_scales():
     assert svg.count("<rect") == 2
     assert charts.nice_ceiling(D("73")) == D(100) and charts.nice_ceiling(D("0.3")) == D("0.5")
     assert charts.nice_ceiling(D("180")) == D(200) and charts.nice_ceiling(D(0)) == D(1)
+
+
+def test_reorder_page_summarises_by_supplier_and_details_one(supply_client, world, monkeypatch):
+    other = supplier("Moulin", distance_km=60)
+    flour = product(supplier_obj=other, name="Farine", min_stock=D(4))
+    monkeypatch.setattr("inventory.views.REORDER_DETAIL_LIMIT", 1)
+    summary = supply_client.get("/inventory/reorder/").content.decode()
+    assert "Moulin" in summary and "Ferme du Bois" in summary
+    assert 'name="quantity-' not in summary  # too many suggestions: details one supplier at a time
+    detail = supply_client.get(f"/inventory/reorder/?supplier={other.pk}").content.decode()
+    assert f'name="quantity-{flour.pk}"' in detail and f'name="quantity-{world["carrots"].pk}"' not in detail
+    response = supply_client.post("/inventory/reorder/", {"all": "1"})
+    assert response.status_code == 302
+    assert PurchaseOrder.objects.filter(status="draft", supplier=other).get().lines.get().quantity == D(4)
+    assert PurchaseOrder.objects.get(pk=world["order"].pk).lines.filter(product=world["carrots"]).exists()
