@@ -205,9 +205,13 @@ def memberships_refresh_all(*, today: datetime.date) -> int:
     """
     params = CoopParameters.current()
     overdue_days = params.instalment_overdue_days
+    # Only instalment plans change with time alone; everything else changes when a service writes.
+    on_instalments = ShareSubscription.objects.filter(instalments__gt=1, redemption_requested_on__isnull=True).values("member_id")
     candidates = [
         member.pk
-        for member in _members_with_ledger(Member.objects.exclude(membership=Member.Membership.LEFT)).iterator(chunk_size=2000)
+        for member in _members_with_ledger(
+            Member.objects.exclude(membership=Member.Membership.LEFT).filter(pk__in=on_instalments)
+        ).iterator(chunk_size=2000)
         if _apply_membership(member, _subscription_facts(member, member.subscriptions.all()), today=today, overdue_days=overdue_days)
     ]
     if not candidates:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from coopmarket.errors import RuleViolation
 from members.models import CoopParameters, Member, ShareSubscription
 
-from . import cycle
+from . import cycle, notifications
 from . import status as st
 from .models import (
     CounterEvent,
@@ -375,7 +375,9 @@ def shift_book(*, shift: Shift, member: Member, now: datetime.datetime, by=None,
         if seats_taken(shift) >= shift.capacity:
             raise RuleViolation("shift_full", _("This shift is full."))
         _check_ftop_limits(member, shift)
-    return Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
+    registration = Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
+    transaction.on_commit(lambda: notifications.booked(registration.pk, now), robust=True)
+    return registration
 
 
 def _notice(now: datetime.datetime) -> datetime.timedelta:
@@ -447,7 +449,9 @@ def shift_take(*, shift: Shift, member: Member, now: datetime.datetime, by=None)
     offered.cancelled_at = now
     offered.cancel_reason = "exchanged"
     offered.save(update_fields=["cancelled_at", "cancel_reason"])
-    return Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
+    taken = Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
+    transaction.on_commit(lambda: notifications.exchange_taken(offered.pk, taken.pk, now), robust=True)
+    return taken
 
 
 # --- attendance --------------------------------------------------------------------------------
@@ -487,6 +491,7 @@ def _record(registration: Registration, state: str, *, now: datetime.datetime, t
     registration.save(update_fields=["attendance", "attendance_at", "attendance_by"])
     counter_write(member=member, kind=effect_kind(registration, member, state), date=shift.date, today=today, by=by,
                   shift=shift, registration=registration)
+    transaction.on_commit(lambda: notifications.attendance_recorded(registration.pk, state, today), robust=True)
     return registration
 
 
@@ -706,7 +711,7 @@ def _members_for_job(member_ids=None):
     return qs if member_ids is None else qs.filter(pk__in=member_ids)
 
 
-def cycle_charges_write(*, today: datetime.date, since: datetime.date | None) -> int:
+def cycle_charges_write(*, today: datetime.date, since: datetime.date | None, facts=None) -> int:
     """Write the cycle charges of every cycle start in [since, today) (the latest one only on a
     first run), for each FTOP member who owes it. Once per member and cycle (unique constraint)."""
     # A cycle start is charged by the first run after it, once its own shifts are closed, so the
@@ -724,7 +729,8 @@ def cycle_charges_write(*, today: datetime.date, since: datetime.date | None) ->
         shift_type=Member.ShiftType.FTOP, membership=Member.Membership.ACTIVE, has_work_shares=True
     ).only("pk", "work_start_date", "shift_type_since", "joined_on"))
     ids = [m.pk for m in members]
-    events, leaves, exemptions, _grants, _slots = _bulk_facts(ids)
+    facts = facts or _bulk_facts(ids)
+    events, leaves, exemptions, _grants, _slots = facts
     charged = set(CounterEvent.objects.filter(member_id__in=ids, kind=st.CYCLE_CHARGE, cycle_start__in=starts).values_list("member_id", "cycle_start"))
     new_rows = []
     for member in members:
@@ -743,14 +749,27 @@ def cycle_charges_write(*, today: datetime.date, since: datetime.date | None) ->
                                ftop_points=d_ftop, cycle_start=start, reason=_("Cycle charge"))
             new_rows.append(row)
             member_events = [*member_events, st.Event(start, st.CYCLE_CHARGE, d_std, d_ftop, seq=10**12 + len(new_rows))]
-    CounterEvent.objects.bulk_create(new_rows, batch_size=1000, ignore_conflicts=True)
+    CounterEvent.objects.bulk_create(new_rows, batch_size=1000)
+    for row in new_rows:  # the caller's facts now include the charges (no second read of the ledger)
+        events.setdefault(row.member_id, []).append(row.as_event())
     return len(new_rows)
 
 
-def statuses_recompute_all(*, today: datetime.date, cause: str) -> int:
+def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
+    """Save the stored status fields: one UPDATE per distinct set of values (a handful a day),
+    far cheaper than a CASE per row and field for thousands of rows."""
+    groups: dict[tuple, list[int]] = {}
+    for member in changed:
+        groups.setdefault(tuple(getattr(member, f) for f in STORED_FIELDS), []).append(member.pk)
+    for values, ids in groups.items():
+        for start in range(0, len(ids), 1000):
+            Member.objects.filter(pk__in=ids[start:start + 1000]).update(**dict(zip(STORED_FIELDS, values, strict=True)), updated_at=now)
+
+
+def statuses_recompute_all(*, today: datetime.date, cause: str, facts=None) -> int:
     """Recompute every member's stored status as of `today` in bulk; write the history rows."""
     r = rules()
-    events, leaves, exemptions, grants, slots = _bulk_facts()
+    events, leaves, exemptions, grants, slots = facts or _bulk_facts()
     changed, history, unsubscribed_with_slot = [], [], []
     now = datetime.datetime.now(tz=coop_zone())
     for member in _members_for_job().iterator(chunk_size=2000):
@@ -772,7 +791,7 @@ def statuses_recompute_all(*, today: datetime.date, cause: str) -> int:
         if result.unsubscribed and any(end is None for end in member_slots):
             unsubscribed_with_slot.append(member)
     with transaction.atomic():
-        Member.objects.bulk_update(changed, [*STORED_FIELDS, "updated_at"], batch_size=1000)
+        _write_stored(changed, now)
         StatusChange.objects.bulk_create(history, batch_size=1000)
         for member in unsubscribed_with_slot:
             _end_slot(member, today, reason="unsubscribed")
@@ -789,13 +808,14 @@ def statuses_update(*, today: datetime.date) -> dict[str, int]:
     with transaction.atomic():
         run = JobRun.objects.select_for_update().filter(name="update_statuses").first()
         since = run.last_date if run else None
-        charges = cycle_charges_write(today=today, since=since)
+        facts = _bulk_facts()
+        charges = cycle_charges_write(today=today, since=since, facts=facts)
         if run is None:
             JobRun.objects.create(name="update_statuses", last_date=today)
         elif today > run.last_date:
             run.last_date = today
             run.save(update_fields=["last_date", "updated_at"])
-    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"))
+    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), facts=facts)
     return {"memberships": memberships, "cycle_charges": charges, "statuses": statuses}
 
 
