@@ -1,6 +1,7 @@
 """Till API (CONTRACT.md §5): eligibility by code, name search, the offline card list, overrides."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
@@ -10,7 +11,7 @@ from . import services
 
 
 class IsTillUser(permissions.BasePermission):
-    message = _("Only cashiers, coordinators and members on a shift running now may use the till.")
+    message = gettext_lazy("Only cashiers, coordinators and members on a shift running now may use the till.")
 
     def has_permission(self, request, view):
         return services.may_use_till(request.user, now=timezone.now())

@@ -72,3 +72,4 @@ def is_api_request(request) -> bool:
 
 
 __all__ = ["Conflict", "Http404", "PermissionDenied"]
+
