@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from members.forms import MemberPasswordResetForm
 from members.urls import me_urlpatterns
+from members.webhooks import stripe_webhook
 
 from . import views
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("coopmarket.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,17 +1,19 @@
 """Members API (CONTRACT.md §5). Views parse input, call one service and render."""
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from coopmarket import roles
 from coopmarket.api_support import IsCoordinator
+from coopmarket.errors import RuleViolation
 
-from . import selectors, services
+from . import selectors, services, stripe_payments
 from .models import Associate, Member, ShareClass
 from .serializers import (
     AssociateCreateSerializer,
@@ -30,6 +32,26 @@ from .serializers import (
 
 def local_today():
     return timezone.localdate()
+
+
+class ShareCheckoutSerializer(SubscribeSerializer):
+    """share_class (code or id) and quantity; an online payment is always the whole amount at once."""
+
+    payment_method = None
+    paid_on = None
+    instalments = None
+    reference = None
+
+
+class CheckoutStartedSerializer(serializers.Serializer):
+    checkout_url = serializers.URLField()
+    session_id = serializers.CharField()
+
+
+class StripeUnavailable(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "Stripe could not be reached."
+    default_code = "stripe_error"
 
 
 class IsCoordinatorOrSelf(permissions.BasePermission):
@@ -64,7 +86,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = MemberSerializer
     permission_classes = [IsCoordinator]
     lookup_value_regex = r"\d+"
-    coordinator_or_self_actions = {"retrieve"}
+    coordinator_or_self_actions = {"retrieve", "shares_checkout"}
 
     def get_permissions(self):
         if self.action in self.coordinator_or_self_actions:
@@ -131,6 +153,27 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         subscription = services.share_subscribe(member=member, today=local_today(), by=request.user, **data.validated_data)
         return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ShareCheckoutSerializer, responses={201: CheckoutStartedSerializer})
+    @action(detail=True, methods=["post"], url_path="shares/checkout")
+    def shares_checkout(self, request, pk=None):
+        """Start a Stripe Checkout for shares (coordinators and the member; 409 when online payment is off)."""
+        member = self._member()
+        self.check_object_permissions(request, member)
+        if not stripe_payments.online_payment_enabled():
+            raise RuleViolation("not_allowed", _("Online payment is not set up for this coop (no Stripe keys)."))
+        data = ShareCheckoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = request.build_absolute_uri(reverse("members:stripe_success")) + "?session_id={CHECKOUT_SESSION_ID}"
+        cancelled = request.build_absolute_uri(reverse("members:stripe_cancel")) + "?session_id={CHECKOUT_SESSION_ID}"
+        try:
+            checkout = stripe_payments.checkout_start(
+                member=member, share_class=data.validated_data["share_class"], quantity=data.validated_data["quantity"],
+                success_url=done, cancel_url=cancelled, by=request.user,
+            )
+        except stripe_payments.StripeFailure as exc:
+            raise StripeUnavailable(exc.message) from exc
+        return Response({"checkout_url": checkout.checkout_url, "session_id": checkout.session_id}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer})
     @action(detail=True, methods=["post"])

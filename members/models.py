@@ -338,3 +338,77 @@ class MemberEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.created_at:%Y-%m-%d}"
+
+
+class StripeCheckout(models.Model):
+    """A Stripe Checkout Session the coop created for a share subscription (issue 7).
+
+    The intended subscription (class, quantity, price at the time) is kept here until Stripe says
+    the session is paid; the webhook then creates the subscription and its one ledger payment.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for payment")
+        PROCESSING = "processing", _("Payment processing")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Payment failed")
+        EXPIRED = "expired", _("Expired")
+        REJECTED = "rejected", _("Paid but not recorded")
+        REFUNDED = "refunded", _("Refunded")
+
+    session_id = models.CharField(max_length=255, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="stripe_checkouts")
+    share_class = models.ForeignKey(ShareClass, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(max_length=3, default="eur")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    payment_intent = models.CharField(max_length=255, blank=True)
+    subscription = models.OneToOneField(
+        ShareSubscription, null=True, blank=True, on_delete=models.PROTECT, related_name="stripe_checkout"
+    )
+    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="stripe_checkout")
+    refund = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="stripe_refund_of")
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("online payment")
+        verbose_name_plural = _("online payments")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="stripecheckout_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="stripecheckout_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.session_id} ({self.status})"
+
+    @property
+    def amount(self) -> Decimal:
+        """The session's amount in euros (Stripe works in integer cents)."""
+        return (Decimal(self.amount_cents) / 100).quantize(Decimal("0.01"))
+
+
+class StripeEvent(models.Model):
+    """Every Stripe webhook event the coop acted on, by its id: a replayed event changes nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    outcome = models.CharField(max_length=32)
+    payload = models.JSONField()
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self):
+        return f"{self.event_id} {self.type} ({self.outcome})"

@@ -9,6 +9,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -22,7 +23,7 @@ from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
 from coopmarket.tables import SafeExportMixin
 from coopmarket.templatetags.coop import euros
 
-from . import documents, selectors, services
+from . import documents, selectors, services, stripe_payments
 from .filters import MemberFilter, RedemptionFilter
 from .forms import (
     AssociateForm,
@@ -34,7 +35,7 @@ from .forms import (
     RedemptionForm,
     SubscribeForm,
 )
-from .models import Associate, CoopParameters, Member, Payment, ShareSubscription
+from .models import Associate, CoopParameters, Member, Payment, ShareClass, ShareSubscription, StripeCheckout
 from .tables import MemberTable, RedemptionTable
 
 
@@ -76,6 +77,7 @@ EVENT_LABELS = {
     "redeemed": gettext_lazy("Shares refunded"),
     "anonymised": gettext_lazy("Personal data erased"),
     "login_created": gettext_lazy("Login created"),
+    "refunded": gettext_lazy("Online payment refunded"),
 }
 _SUBSCRIBED = re.compile(r"^(?P<quantity>\d+) x (?P<code>\S+), (?P<instalments>\d+) instalment\(s\)$")
 _AMOUNT = re.compile(r"^(?P<amount>-?\d+(?:\.\d+)?) EUR(?: \((?P<method>\w+)\))?$")
@@ -102,7 +104,7 @@ def event_text(kind: str, detail: str) -> tuple[str, str]:
         if instalments > 1:
             text += " · " + ngettext("%(n)d instalment", "%(n)d instalments", instalments) % {"n": instalments}
         return label, text
-    if kind in ("payment", "redeemed") and (match := _AMOUNT.match(detail)):
+    if kind in ("payment", "redeemed", "refunded") and (match := _AMOUNT.match(detail)):
         text = euros(match["amount"])
         if match["method"] in Payment.Method.values:
             text += f" · {Payment.Method(match['method']).label}"
@@ -153,6 +155,7 @@ def _member_context(member: Member) -> dict:
         "associate_limit": _max_associates_text(max_associates) if len(associates) >= max_associates else "",
         "history": _history(member.events.select_related("author")[:30]),
         "invitation_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "online": stripe_payments.online_context(member),
     }
 
 
@@ -377,6 +380,86 @@ def redemption_record(request, subscription_id):
     else:
         messages.error(request, _("Choose a refund method."))
     return redirect("members:redemptions")
+
+
+# --- online payments (Stripe Checkout) -------------------------------------------------------
+
+def _back_to(request, member: Member):
+    """The page a member-or-office action returns to."""
+    return redirect(member) if is_coordinator(request.user) else redirect("me:page")
+
+
+def _quantity(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _checkout_urls(request) -> tuple[str, str]:
+    # Stripe fills {CHECKOUT_SESSION_ID} itself: the braces must reach it unencoded.
+    done = request.build_absolute_uri(reverse("members:stripe_success")) + "?session_id={CHECKOUT_SESSION_ID}"
+    cancelled = request.build_absolute_uri(reverse("members:stripe_cancel")) + "?session_id={CHECKOUT_SESSION_ID}"
+    return done, cancelled
+
+
+@login_required
+@require_POST
+def pay_online(request, pk):
+    """The "Pay online" form (the member's page and the office's): off to Stripe Checkout."""
+    member = _member_for(request, pk)
+    share_class = ShareClass.objects.filter(code=request.POST.get("share_class", "")).first()
+    success_url, cancel_url = _checkout_urls(request)
+    try:
+        checkout = stripe_payments.checkout_start(
+            member=member, share_class=share_class, quantity=_quantity(request.POST.get("quantity")),
+            success_url=success_url, cancel_url=cancel_url, by=request.user,
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except stripe_payments.StripeFailure as exc:
+        messages.error(request, exc.message)
+    else:
+        return redirect(checkout.checkout_url)
+    return _back_to(request, member)
+
+
+def _checkout_for(request) -> StripeCheckout:
+    checkout = get_object_or_404(StripeCheckout.objects.select_related("member", "share_class"), session_id=request.GET.get("session_id", ""))
+    _member_for(request, checkout.member_id)
+    return checkout
+
+
+@login_required
+def online_payment_done(request):
+    """Stripe's success page: shows the state the webhook recorded (it may not have arrived yet)."""
+    checkout = _checkout_for(request)
+    return render(request, "members/stripe/success.html", {"checkout": checkout, "member": checkout.member})
+
+
+@login_required
+def online_payment_cancelled(request):
+    checkout = _checkout_for(request)
+    return render(request, "members/stripe/cancel.html", {"checkout": checkout, "member": checkout.member})
+
+
+@coordinator_required
+@require_POST
+def stripe_refund(request, pk, payment_id):
+    payment = get_object_or_404(
+        Payment, pk=payment_id, subscription__member_id=pk, method=Payment.Method.STRIPE, kind=Payment.Kind.PAYMENT
+    )
+    try:
+        stripe_payments.refund_create(payment=payment, today=timezone.localdate(), by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    except stripe_payments.StripeFailure as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Refund made through Stripe and recorded in the ledger."))
+    return redirect("members:detail", pk=pk)
 
 
 # --- the cooperator's own page ---------------------------------------------------------------
