@@ -127,7 +127,14 @@ def till_search(*, text: str, now: datetime.datetime, limit: int = 20) -> list[d
     for word in words:
         condition &= Q(search_name__contains=word)
     members = list(Member.objects.only(*MEMBER_FIELDS).filter(condition).order_by("last_name", "first_name")[:limit])
-    return [answer(Holder(m), now=now) for m in members]
+    associates = list(
+        Associate.objects.select_related("member").only(
+            "id", "card_barcode", "first_name", "last_name", "member_id", *(f"member__{f}" for f in MEMBER_FIELDS))
+        .filter(condition, removed_on__isnull=True).order_by("last_name", "first_name")[:limit]
+    )
+    holders = [Holder(m) for m in members] + [Holder(a.member, a) for a in associates]
+    holders.sort(key=lambda h: ((h.associate or h.member).last_name.casefold(), (h.associate or h.member).first_name.casefold()))
+    return [answer(h, now=now) for h in holders[:limit]]
 
 
 def till_override(*, code: str, reason: str, user, now: datetime.datetime) -> TillCheck:

@@ -219,6 +219,7 @@ class Associate(models.Model):
     card_barcode = models.CharField(_("card barcode"), max_length=13, unique=True, editable=False)
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
+    search_name = models.CharField(max_length=210, db_index=True, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
 
@@ -229,6 +230,12 @@ class Associate(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name} ({self.card_barcode})"
+
+    def save(self, *args, **kwargs):
+        from .text import search_key
+
+        self.search_name = search_key(f"{self.first_name} {self.last_name}")
+        super().save(*args, **kwargs)
 
 
 class ShareSubscription(models.Model):

@@ -29,6 +29,8 @@ from .models import (
     Sequence,
     ShareClass,
     ShareSubscription,
+    StripeCheckout,
+    StripeEvent,
 )
 from .signals import member_left, membership_changed
 
@@ -470,7 +472,10 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
     user = member.user
     member.user = None
     member.save()
-    member.associates.update(first_name=_("Anonymised"), last_name="")
+    member.associates.update(first_name=_("Anonymised"), last_name="", search_name="")
+    # Stripe's event payloads carry the payer's name and e-mail: keep the event, drop the payload.
+    sessions = list(StripeCheckout.objects.filter(member=member).values_list("session_id", flat=True))
+    StripeEvent.objects.filter(session_id__in=sessions).update(payload={"anonymised": True})
     member.events.update(detail="")
     if user is not None:
         user.is_active = False

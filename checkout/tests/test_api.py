@@ -255,7 +255,6 @@ def test_search_needs_two_letters(api, ann):
     assert api.get("/api/v1/checkout/").status_code == 400
 
 
-@pytest.mark.xfail(strict=True, reason="till_search's docstring promises associates, but only members are searched")
 def test_search_finds_an_associate_by_name(api):
     holder = member_in("up_to_date", first_name="Paul", last_name="Martin")
     associate = member_services.associate_add(member=holder, first_name="Léa", last_name="Zyx")
