@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Associate, CoopParameters, Member, MemberEvent, Payment, Sequence, ShareClass, ShareSubscription
+from .models import (
+    Associate,
+    CoopParameters,
+    Member,
+    MemberEvent,
+    Payment,
+    Sequence,
+    ShareClass,
+    ShareSubscription,
+    StripeCheckout,
+    StripeEvent,
+)
 
 
 @admin.register(CoopParameters)
@@ -131,3 +142,17 @@ class MemberEventAdmin(ReadOnlyAdmin):
 @admin.register(Sequence)
 class SequenceAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_value"]
+
+
+@admin.register(StripeCheckout)
+class StripeCheckoutAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "session_id", "member", "share_class", "quantity", "amount_cents", "status"]
+    list_filter = ["status"]
+    search_fields = ["session_id", "member__last_name", "member__member_number"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "event_id", "type", "session_id", "outcome"]
+    list_filter = ["type", "outcome"]
+    search_fields = ["event_id", "session_id"]
