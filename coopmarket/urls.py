@@ -22,6 +22,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("members/", include("members.urls")),
     path("me/", include((me_urlpatterns, "me"))),
+    path("shifts/", include("shifts.urls")),
     path("inventory/", include("inventory.urls")),
     path("till/", include("checkout.urls")),
     path("api/v1/", include("coopmarket.api")),
