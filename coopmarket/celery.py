@@ -27,4 +27,15 @@ app.conf.beat_schedule = {
     "update-statuses": {
         "task": "shifts.tasks.update_statuses_task", "schedule": crontab(hour=1, minute=30), "options": {"expires": DAILY_EXPIRES},
     },
+    # Messages to members (shifts.notifications), each idempotent: alert and suspension notices
+    # after the status update, then shift reminders and calls for understaffed shifts by day.
+    "status-notices": {
+        "task": "shifts.tasks.send_status_notices", "schedule": crontab(hour=2, minute=0), "options": {"expires": DAILY_EXPIRES},
+    },
+    "shift-reminders": {
+        "task": "shifts.tasks.send_shift_reminders", "schedule": crontab(hour=9, minute=0), "options": {"expires": DAILY_EXPIRES},
+    },
+    "understaffed-calls": {
+        "task": "shifts.tasks.send_understaffed_calls", "schedule": crontab(hour=10, minute=0), "options": {"expires": DAILY_EXPIRES},
+    },
 }

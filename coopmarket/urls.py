@@ -5,8 +5,8 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from members.forms import MemberPasswordResetForm
-from members.urls import me_urlpatterns
 from members.webhooks import stripe_webhook
+from shifts import urls_member
 
 from . import views
 
@@ -21,7 +21,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("members/", include("members.urls")),
-    path("me/", include((me_urlpatterns, "me"))),
+    # /me/ with the shift standing and the cooperator's shift pages (the members app's /me/
+    # documents included), and the secret calendar feed /calendar/<token>.ics.
+    path("me/", include((urls_member.urlpatterns, "me"))),
+    path("", include(urls_member.feed_urlpatterns)),
     path("shifts/", include("shifts.urls")),
     path("inventory/", include("inventory.urls")),
     path("till/", include("checkout.urls")),

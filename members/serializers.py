@@ -1,9 +1,12 @@
 """API representations of members and shares (CONTRACT.md §5)."""
 from decimal import Decimal
 
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from coopmarket.roles import is_coordinator
 
 from . import selectors
 from .models import Associate, Member, Payment, ShareClass, ShareSubscription
@@ -107,8 +110,19 @@ class MemberSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_calendar_url(self, member):
-        """The secret iCal feed URL; null until the calendar feed exists (shifts-for-people issue)."""
-        return None
+        """The secret iCal feed URL, shown only to the member and coordinators (null for others).
+
+        The route (`calendar_feed`) belongs to the shifts app: it is reversed by name, never imported."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if request is None or not member.calendar_token or user is None:
+            return None
+        if not (is_coordinator(user) or (member.user_id is not None and member.user_id == user.pk)):
+            return None
+        try:
+            return request.build_absolute_uri(reverse("calendar_feed", kwargs={"token": member.calendar_token}))
+        except NoReverseMatch:
+            return None
 
 
 class MemberCreateSerializer(serializers.Serializer):

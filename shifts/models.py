@@ -290,3 +290,52 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.last_date}"
+
+
+class NotificationLog(models.Model):
+    """Every message sent to a member; (member, kind, key) is unique, so a re-run sends nothing twice.
+
+    `key` names what the message is about (`registration-12`, `statuschange-40`, `shift-7`): a
+    message about several things (an understaffed call listing three shifts) writes one row each.
+    """
+
+    class Kind(models.TextChoices):
+        BOOKING = "booking", _("Booking confirmation")
+        REMINDER = "reminder", _("Shift reminder")
+        MISSED = "missed", _("Missed shift")
+        ALERT = "alert", _("Alert notice")
+        SUSPENDED = "suspended", _("Suspension notice")
+        EXCHANGE_TAKEN = "exchange_taken", _("Exchange taken")
+        UNDERSTAFFED = "understaffed", _("Understaffed shift call")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    key = models.CharField(_("about"), max_length=64)
+    recipient = models.EmailField(_("sent to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=255)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("notification sent")
+        verbose_name_plural = _("notifications sent")
+        constraints = [models.UniqueConstraint(fields=["member", "kind", "key"], name="one_notification_per_member_kind_and_key")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key} -> {self.recipient}"
+
+
+class NotificationPreference(models.Model):
+    """A member's choices for the optional messages (no row: everything on)."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="notification_preference")
+    reminders = models.BooleanField(_("reminders before my shifts"), default=True)
+    understaffed_calls = models.BooleanField(_("calls for understaffed shifts"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return f"{self.member}: reminders={self.reminders} understaffed={self.understaffed_calls}"

@@ -376,7 +376,7 @@ def shift_book(*, shift: Shift, member: Member, now: datetime.datetime, by=None,
             raise RuleViolation("shift_full", _("This shift is full."))
         _check_ftop_limits(member, shift)
     registration = Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
-    transaction.on_commit(lambda: notifications.booked(registration.pk, now), robust=True)
+    transaction.on_commit(lambda: notifications.booked(registration.pk), robust=True)
     return registration
 
 
@@ -450,7 +450,7 @@ def shift_take(*, shift: Shift, member: Member, now: datetime.datetime, by=None)
     offered.cancel_reason = "exchanged"
     offered.save(update_fields=["cancelled_at", "cancel_reason"])
     taken = Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
-    transaction.on_commit(lambda: notifications.exchange_taken(offered.pk, taken.pk, now), robust=True)
+    transaction.on_commit(lambda: notifications.exchange_taken(offered.pk, taken.pk), robust=True)
     return taken
 
 
@@ -491,7 +491,7 @@ def _record(registration: Registration, state: str, *, now: datetime.datetime, t
     registration.save(update_fields=["attendance", "attendance_at", "attendance_by"])
     counter_write(member=member, kind=effect_kind(registration, member, state), date=shift.date, today=today, by=by,
                   shift=shift, registration=registration)
-    transaction.on_commit(lambda: notifications.attendance_recorded(registration.pk, state, today), robust=True)
+    transaction.on_commit(lambda: notifications.attendance_recorded(registration.pk, state), robust=True)
     return registration
 
 
