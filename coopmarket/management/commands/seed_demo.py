@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from coopmarket.errors import RuleViolation
 from coopmarket.roles import CASHIERS, COORDINATORS, SUPPLY
+from inventory import demo as inventory_demo
 from members import membership as ms
 from members import services
 from members.models import Member, Payment, ShareClass
@@ -718,7 +719,9 @@ class Command(BaseCommand):
         # The daily job: memberships as of today, the cycle charge, statuses (deadlines...).
         job = shift_services.statuses_update(today=today)
         log("  update_statuses: " + ", ".join(f"{name} {n} changed" for name, n in job.items()))
-        # Later steps go here, each a function of (today=, by=, log=): seed_inventory...
+        with transaction.atomic():
+            stock = inventory_demo.seed(today=today, by=accounts["supply"])
+        log("  inventory: " + ", ".join(f"{name} {n}" for name, n in stock.items()))
         self.summary(log)
 
     def summary(self, log) -> None:
