@@ -17,4 +17,5 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="members.sync_roles")
+        # Every app's post_migrate: the permissions of apps migrated after members exist by then.
+        post_migrate.connect(_sync_roles, dispatch_uid="members.sync_roles")
