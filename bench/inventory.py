@@ -15,13 +15,9 @@ import argparse
 import datetime
 import os
 import random
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import urllib.parse
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from throwaway import ThrowawayDatabase  # noqa: E402  (bench/ is the script's folder)
 
 MAX_MS = 500.0
 TODAY = datetime.date(2026, 3, 16)
@@ -47,40 +45,6 @@ CASES = (
 )
 WORDS = ("confiture", "farine", "yaourt", "jus", "lentilles", "miel", "savon", "pâtes", "riz", "huile", "thé", "café",
          "compote", "biscuits", "chocolat", "fromage", "lait", "tomates", "pommes", "carottes")
-
-
-class ThrowawayDatabase:
-    """A database URL that exists only for this run."""
-
-    def __init__(self, server_url: str | None):
-        self.tmpdir = None
-        self.pg_name = None
-        self.server_url = server_url
-        if not server_url:
-            self.tmpdir = tempfile.mkdtemp(prefix="coop-bench-")
-            self.url = f"sqlite:///{self.tmpdir}/bench.sqlite3"
-            return
-        parts = urllib.parse.urlsplit(server_url)
-        if not parts.scheme.startswith("postgres"):
-            raise SystemExit("BENCH_DATABASE_URL must be a postgres:// URL (or unset for SQLite).")
-        self.pg_name = f"coopmarket_bench_{secrets.token_hex(4)}"
-        self._admin(f'CREATE DATABASE "{self.pg_name}"')
-        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + self.pg_name))
-
-    def _admin(self, statement: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.server_url, autocommit=True) as conn:
-            conn.execute(statement)
-
-    def drop(self) -> None:
-        if self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-        if self.pg_name:
-            from django.db import connections
-
-            connections.close_all()
-            self._admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 
 def seed(products: int, moves: int, *, rng: random.Random, offset: int = 0) -> None:

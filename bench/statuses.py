@@ -29,17 +29,16 @@ import os
 import random
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from throwaway import ThrowawayDatabase  # noqa: E402  (bench/ is the script's folder)
 
 TODAY = datetime.date(2026, 5, 25)  # a cycle start (Monday of week A with COOP_CYCLE_START 2026-01-05)
 HISTORY_START = TODAY - datetime.timedelta(days=364)  # 2025-05-26, a cycle start too
@@ -55,40 +54,6 @@ LAST_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Pet
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-class ThrowawayDatabase:
-    """A database URL that exists only for this run."""
-
-    def __init__(self, server_url: str | None):
-        self.server_url = server_url
-        self.tmpdir = None
-        self.pg_name = None
-        if not server_url:
-            self.tmpdir = tempfile.mkdtemp(prefix="coop-bench-")
-            self.url = f"sqlite:///{self.tmpdir}/bench.sqlite3"
-            return
-        parts = urllib.parse.urlsplit(server_url)
-        if not parts.scheme.startswith("postgres"):
-            raise SystemExit("BENCH_DATABASE_URL must be a postgres:// URL (or unset for SQLite).")
-        self.pg_name = f"coopmarket_bench_{secrets.token_hex(4)}"
-        self._admin(f'CREATE DATABASE "{self.pg_name}"')
-        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + self.pg_name))
-
-    def _admin(self, statement: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.server_url, autocommit=True) as conn:
-            conn.execute(statement)
-
-    def drop(self) -> None:
-        if self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-        if self.pg_name:
-            from django.db import connections
-
-            connections.close_all()
-            self._admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 
 # --- the seed ---------------------------------------------------------------------------------

@@ -53,11 +53,18 @@ def members_for_api():
     """Members with everything the API's member object needs, at a constant number of queries."""
     return Member.objects.prefetch_related(
         Prefetch("associates", queryset=Associate.objects.filter(removed_on__isnull=True)),
-        Prefetch(
-            "subscriptions",
-            queryset=ShareSubscription.objects.select_related("share_class").prefetch_related("payments"),
-        ),
+        Prefetch("subscriptions", queryset=subscriptions_with_paid()),
     )
+
+
+def _signed_payments():
+    return Case(When(kind=Payment.Kind.PAYMENT, then=F("amount")), default=-F("amount"), output_field=MONEY)
+
+
+def subscriptions_with_paid():
+    """Subscriptions with their class and `paid_total` (the ledger's signed sum) in one query."""
+    paid = _sum_subquery(Payment.objects.filter(subscription=OuterRef("pk")), "subscription_id", _signed_payments(), MONEY)
+    return ShareSubscription.objects.select_related("share_class").annotate(paid_total=paid)
 
 
 def member_search(queryset, text: str):
@@ -102,7 +109,10 @@ def holdings(member: Member) -> list[dict]:
         )
         row["quantity"] += sub.quantity
         row["amount"] += sub.amount
-        row["amount_paid"] += sum((p.signed_amount for p in sub.payments.all()), Decimal("0.00"))
+        paid = getattr(sub, "paid_total", None)
+        if paid is None:
+            paid = sum((p.signed_amount for p in sub.payments.all()), Decimal("0.00"))
+        row["amount_paid"] += paid
     for row in per_class.values():
         row["amount_due"] = row["amount"] - row["amount_paid"]
     return sorted(per_class.values(), key=lambda r: r["share_class"])
