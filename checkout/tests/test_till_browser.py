@@ -25,6 +25,8 @@ from members.tests.factories import active_member
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements-dev.txt)")
 expect = sync_api.expect
+# CI machines run this beside other suites: give the page time before calling an answer missing.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [

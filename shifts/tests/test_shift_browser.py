@@ -26,6 +26,7 @@ from shifts.models import Registration, Shift
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements-dev.txt)")
 expect = sync_api.expect
+expect.set_options(timeout=15_000)  # CI runs this beside other suites
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [

@@ -41,6 +41,7 @@ from members import membership as ms
 from members import services
 from members.models import Member, Payment, ShareClass
 from members.text import search_key
+from shifts import notifications
 from shifts import services as shift_services
 from shifts.models import Registration, Shift, ShiftTemplate
 
@@ -706,6 +707,11 @@ class Command(BaseCommand):
         today, now = timezone.localdate(), timezone.now()
         log = self.stdout.write
         log(f"Seeding the demo coop as of {today.isoformat()}:")
+        with notifications.muted():  # demo bookings and attendance e-mail nobody
+            self.seed(today=today, now=now, members=members, log=log)
+        self.summary(log)
+
+    def seed(self, *, today, now, members: int, log) -> None:
         with transaction.atomic():
             accounts = seed_accounts(log=log)
             by = accounts["coordinator"]
@@ -722,7 +728,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             stock = inventory_demo.seed(today=today, by=accounts["supply"])
         log("  inventory: " + ", ".join(f"{name} {n}" for name, n in stock.items()))
-        self.summary(log)
 
     def summary(self, log) -> None:
         states = Counter(Member.objects.values_list("membership", flat=True))
