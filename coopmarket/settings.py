@@ -137,6 +137,11 @@ COOP_CYCLE_START = env_date("COOP_CYCLE_START", "2026-01-05")
 if COOP_CYCLE_START.weekday() != 0:
     raise ImproperlyConfigured("COOP_CYCLE_START must be a Monday.")
 COOP_NAME = env_str("COOP_NAME", "Coopmarket")
+COOP_ADDRESS = env_str("COOP_ADDRESS")  # the shop's address, in calendar events
+COOP_SITE_URL = env_str("COOP_SITE_URL")  # e.g. https://coop.example.org, for links in e-mails
+COOP_REMINDER_DAYS = int(env_str("COOP_REMINDER_DAYS", "2"))  # shift reminder, days ahead
+COOP_UNDERSTAFFED_DAYS = int(env_str("COOP_UNDERSTAFFED_DAYS", "3"))  # call FTOP members for shifts this close
+COOP_UNDERSTAFFED_PERCENT = int(env_str("COOP_UNDERSTAFFED_PERCENT", "50"))  # below this fill rate
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
