@@ -280,10 +280,30 @@ class ImmutableQuerySet(models.QuerySet):
         raise ValidationError("Ledger rows are immutable and cannot be deleted.")
 
 
-class Payment(models.Model):
-    """One row of the immutable capital ledger. Refunds and redemptions are rows of their own."""
+class AppendOnlyModel(models.Model):
+    """A ledger or history row: written once, never edited or deleted, one by one or in bulk.
+    Corrections are new rows."""
+
+    immutable_message = "These rows are append-only: write a new row instead."
 
     objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(self.immutable_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(self.immutable_message)
+
+
+class Payment(AppendOnlyModel):
+    """One row of the immutable capital ledger. Refunds and redemptions are rows of their own."""
+
+    immutable_message = "Payments are immutable: record a refund instead."
 
     class Method(models.TextChoices):
         CASH = "cash", _("Cash")
@@ -322,13 +342,6 @@ class Payment(models.Model):
     def signed_amount(self) -> Decimal:
         return self.amount if self.kind == self.Kind.PAYMENT else -self.amount
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Payments are immutable: record a refund instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Payments are immutable and cannot be deleted.")
 
 
 class MemberEvent(models.Model):

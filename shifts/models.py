@@ -1,12 +1,11 @@
 """Shift templates, shifts, registrations, the counter ledger, statuses and decisions (DOMAIN.md §2-§5)."""
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import ImmutableQuerySet, Member
+from members.models import AppendOnlyModel, Member
 
 from . import status as st
 
@@ -128,7 +127,7 @@ class Registration(models.Model):
         return f"{self.member} on {self.shift}"
 
 
-class CounterEvent(models.Model):
+class CounterEvent(AppendOnlyModel):
     """One immutable row of a member's counters (DOMAIN.md §3)."""
 
     class Kind(models.TextChoices):
@@ -160,7 +159,7 @@ class CounterEvent(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ImmutableQuerySet.as_manager()
+    immutable_message = "Counter events are immutable: write a correction instead."
 
     class Meta:
         ordering = ["date", "id"]
@@ -174,19 +173,12 @@ class CounterEvent(models.Model):
     def __str__(self):
         return f"{self.date} {self.kind} {self.standard_points:+d}/{self.ftop_points:+d}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Counter events are immutable: write a correction instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Counter events are immutable.")
 
     def as_event(self) -> st.Event:
         return st.Event(self.date, self.kind, self.standard_points, self.ftop_points, seq=self.pk or 0, voids=self.reverses_id)
 
 
-class StatusChange(models.Model):
+class StatusChange(AppendOnlyModel):
     """The status history: every change of a member's working status, with its cause."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="status_changes")
@@ -196,8 +188,6 @@ class StatusChange(models.Model):
     written_at = models.DateTimeField(_("written at"), auto_now_add=True)
     cause = models.CharField(_("cause"), max_length=255)
 
-    objects = ImmutableQuerySet.as_manager()
-
     class Meta:
         ordering = ["-effective_date", "-id"]
         verbose_name = _("status change")
@@ -205,14 +195,6 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.effective_date} {self.from_status} -> {self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("The status history is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("The status history is append-only.")
 
 
 class Leave(models.Model):
