@@ -27,7 +27,6 @@ urlpatterns = [
 ]
 
 me_urlpatterns = [
-    path("", views.me, name="page"),
     path("certificate.pdf", views.me_certificate, name="certificate"),
     path("card.pdf", views.me_card, name="card"),
     path("data.json", views.me_data, name="data"),

@@ -472,12 +472,6 @@ def _own_member(request) -> Member:
 
 
 @login_required
-def me(request):
-    member = _own_member(request)
-    return render(request, "members/me.html", _member_context(member))
-
-
-@login_required
 def me_certificate(request):
     return member_certificate(request, _own_member(request).pk)
 

@@ -20,7 +20,7 @@ urlpatterns = [
     path("shifts.ics", views.calendar_redirect, name="calendar"),
     path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("notifications/", views.preferences_update, name="notifications"),
-    *[pattern for pattern in members_me_urlpatterns if pattern.name != "page"],
+    *members_me_urlpatterns,
 ]
 
 # Top level (no login): /calendar/<token>.ics
