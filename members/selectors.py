@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from .barcodes import normalize_card_code
+from .barcodes import card_code
 from .models import Associate, Member, Payment, ShareSubscription
 from .text import search_key
 
@@ -82,7 +82,7 @@ def member_search(queryset, text: str):
     if text.isdigit():
         if len(text) <= 8:
             condition |= Q(member_number=int(text))
-        code = normalize_card_code(text)
+        code = card_code(text)
         if code:
             condition |= Q(card_barcode=code) | Q(
                 Exists(Associate.objects.filter(member=OuterRef("pk"), card_barcode=code))
