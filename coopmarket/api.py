@@ -3,6 +3,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from interchange.api import ImportView
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
 from shifts.api import ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
@@ -24,6 +25,7 @@ class TokenView(ObtainAuthToken):
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("imports/", ImportView.as_view(), name="imports"),
     path("", include("checkout.api_urls")),
     path("", include(router.urls)),
 ]

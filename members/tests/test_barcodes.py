@@ -3,11 +3,11 @@ import pytest
 
 from members.barcodes import (
     associate_barcode,
+    card_code,
     ean13_check_digit,
     format_member_number,
     is_valid_ean13,
     member_barcode,
-    card_code,
     normalize_card_code,
 )
 
