@@ -110,7 +110,7 @@ class Planner:
         """The rows of one file, each cell read as its column says; problems reported."""
         sheet = self.source.sheets.get(name)
         if sheet is None:
-            if name in REQUIRED_FILES:
+            if name in REQUIRED_FILES and name not in self.source.unreadable:
                 self.report.error(name, None, "-", _("Missing file (give at least its header row)."))
             return []
         columns = {c.name: c for c in FILES[name]}
@@ -373,8 +373,8 @@ class Planner:
 
     def member(self, row: Row) -> MemberPlan | None:
         existing = self.match(row)
-        if existing is False:
-            return None
+        if existing is False:  # reported; kept so that its other rows are not reported as orphans
+            return MemberPlan(row=row, number=row.get("member_number"))
         number = row.get("member_number") or (existing.member_number if existing is not None else None)
         plan = MemberPlan(row=row, number=number, existing=existing)
         today = self.today
@@ -471,7 +471,7 @@ class Planner:
         if number is None:
             return None
         plan = self.members_by_number.get(number)
-        if plan is None:
+        if plan is None and "members.csv" in self.source.sheets:
             self.error(row, None, "member_number", _("No member %(number)s in members.csv.") % {"number": format_member_number(number)})
         return plan
 

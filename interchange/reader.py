@@ -37,6 +37,7 @@ class Source:
     sheets: dict[str, Sheet] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)  # files given but not read (reported)
 
     def problem(self, file: str, line: int | None, column: str, message: str) -> None:
         self.problems.append(Problem(file, line, column, str(message)))
@@ -88,6 +89,7 @@ def read_csv(source: Source, name: str, content: bytes) -> None:
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
         source.problem(name, line, "-", _("The file is not UTF-8 (save it as “CSV UTF-8”)."))
+        source.unreadable.add(name)
         return
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     sheet, previous = None, 0
@@ -106,12 +108,14 @@ def read_csv(source: Source, name: str, content: bytes) -> None:
         if sheet is None:
             header = _header(source, name, cells, line)
             if header is None:
+                source.unreadable.add(name)
                 return
             sheet = Sheet(name, header)
             continue
         _add_row(source, sheet, line, cells)
     if sheet is None:
         source.problem(name, 1, "-", _("The file is empty: it needs at least its header row."))
+        source.unreadable.add(name)
         return
     source.sheets[name] = sheet
 
