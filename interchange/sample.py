@@ -137,7 +137,7 @@ def generate(members: int, *, today: datetime.date, seed: int = 13, capacity: in
         if state == "standard_exempted":
             files["absences.csv"].append({"member_number": number, "kind": "exemption", "start": today - D(days=100), "end": None,
                                           "reason": "Health"})
-        if rng.random() < 0.05 and working:
+        if rng.random() < 0.05 and working and joined + D(days=40) < today - D(days=20):
             files["absences.csv"].append({"member_number": number, "kind": "leave", "start": joined + D(days=1),
                                           "end": joined + D(days=40), "reason": "Past leave"})
         if state == "left":
@@ -152,6 +152,8 @@ def generate(members: int, *, today: datetime.date, seed: int = 13, capacity: in
                                             "card_barcode": card})
         if member["shift_type"] == "standard" and not member.get("counter_standard") and working and rng.random() < 0.1:
             member["work_start_date"] = member["joined_on"] + D(days=2)
+        if member.get("alert_started_on"):
+            member["alert_started_on"] = max(member["alert_started_on"], member["joined_on"])
         files["members.csv"].append(member)
         for share in shares:
             payments = share.pop("payments", None)
