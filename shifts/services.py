@@ -281,7 +281,7 @@ def apply_result(member: Member, result: st.StatusResult) -> str | None:
 
 def _status_change_date(
     member: Member, previous: str, new: str, *, today: datetime.date, events, facts: dict, slot_ends, floor: datetime.date | None,
-    membership_since: datetime.date | None,
+    membership_since: datetime.date | None, rules_now: st.Rules | None = None,
 ) -> datetime.date:
     """The date a status change took effect (DOMAIN.md §5): the event, deadline, leave or extension
     boundary that caused it, or the membership change; a block takes effect the day it is set.
@@ -293,7 +293,7 @@ def _status_change_date(
         effective = membership_since or today
     else:
         effective = st.status_since(day=today, shift_type=member.shift_type, events=events, floor=min(floor, today),
-                                    slot_ends=slot_ends, rules=rules(), **facts)
+                                    slot_ends=slot_ends, rules=rules_now or rules(), **facts)
     return min(max(effective, floor), today)
 
 
@@ -1123,7 +1123,8 @@ def statuses_recompute_all(*, today: datetime.date, cause: str, facts: Facts | N
         StatusChange(
             member=member, from_status=previous, to_status=member.status, cause=cause,
             effective_date=_status_change_date(member, previous, member.status, today=today, events=events, facts=member_facts,
-                                               slot_ends=slots, floor=floors.get(member.pk), membership_since=since.get(member.pk)),
+                                               slot_ends=slots, floor=floors.get(member.pk), membership_since=since.get(member.pk),
+                                               rules_now=r),
         )
         for member, previous, events, member_facts, slots in history
     ]
