@@ -546,15 +546,15 @@ def shift_type_switch(*, member: Member, shift_type: str, today: datetime.date, 
         return member
     if member.membership == Member.Membership.LEFT:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
-    if shift_type == Member.ShiftType.STANDARD and template is None:
-        raise ValidationError({"template": [_("A switch to standard names the regular slot (template).")]})
-    if shift_type == Member.ShiftType.FTOP and template is not None:
-        raise ValidationError({"template": [_("FTOP members hold no regular slot.")]})
     owed = member_status(member, today).makeups_owed
     if owed:
         raise RuleViolation("not_allowed", _(
             "The shift type cannot change while %(n)d make-up(s) are owed: work them off first, or settle them with a correction."
         ) % {"n": owed})
+    if shift_type == Member.ShiftType.STANDARD and template is None:
+        raise ValidationError({"template": [_("A switch to standard names the regular slot (template).")]})
+    if shift_type == Member.ShiftType.FTOP and template is not None:
+        raise ValidationError({"template": [_("FTOP members hold no regular slot.")]})
     member_services.shift_type_set(member=member, shift_type=shift_type, today=today, by=by)
     if shift_type == Member.ShiftType.FTOP:
         _end_slot(member, today, reason="ftop", cancel_from=today)
