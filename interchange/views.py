@@ -9,8 +9,6 @@ import datetime
 import hashlib
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,9 +20,10 @@ from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
 from coopmarket.dates import coop_today
-from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
+from coopmarket.roles import CoordinatorRequiredMixin
 from coopmarket.tables import SafeExportMixin
 from members.models import Member
+from members.views import coordinator_required
 
 from . import export, sample
 from .forms import UploadForm
@@ -35,18 +34,6 @@ from .services import coop_import
 from .tables import ProblemTable
 
 ABANDONED_AFTER = datetime.timedelta(days=1)
-
-
-def coordinator_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_coordinator(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def clock_today() -> datetime.date:

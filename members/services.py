@@ -48,10 +48,15 @@ CONTACT_FIELDS = ("phone", "address", "postal_code", "city", "birth_date", "note
 EDITABLE_FIELDS = ("first_name", "last_name", "email", *CONTACT_FIELDS, "low_income", "work_start_date")
 
 
+def _locked_sequence(name: str) -> Sequence:
+    """A gap-free sequence's row, locked until the end of the transaction that uses it."""
+    Sequence.objects.get_or_create(name=name)
+    return Sequence.objects.select_for_update().get(name=name)
+
+
 def _next_number(name: str) -> int:
     """Next value of a gap-free sequence; call inside the transaction that uses it."""
-    Sequence.objects.get_or_create(name=name)
-    seq = Sequence.objects.select_for_update().get(name=name)
+    seq = _locked_sequence(name)
     seq.last_value += 1
     seq.save(update_fields=["last_value"])
     return seq.last_value
@@ -632,8 +637,7 @@ def sequence_raise(name: str, value: int) -> int:
     """Make a gap-free sequence end at least at `value` (numbers brought by an import): the next
     number issued is one more than the highest ever issued or imported. Call inside the
     transaction that writes the numbers."""
-    Sequence.objects.get_or_create(name=name)
-    seq = Sequence.objects.select_for_update().get(name=name)
+    seq = _locked_sequence(name)
     if value > seq.last_value:
         seq.last_value = value
         seq.save(update_fields=["last_value"])
@@ -713,9 +717,7 @@ def members_import(*, rows: list[dict], today: datetime.date, by=None) -> list[M
         seen_cards.add(card)
     if errors:
         raise ValidationError(errors)
-    Sequence.objects.get_or_create(name="member")
-    seq = Sequence.objects.select_for_update().get(name="member")
-    next_number = max([seq.last_value, *given]) + 1
+    next_number = max([_locked_sequence("member").last_value, *given]) + 1
     members = []
     for row in cleaned_rows:
         number = row.get("member_number")
@@ -936,9 +938,7 @@ def associates_import(*, rows: list[dict], by=None) -> list[Associate]:
         cleaned_rows.append({**row, **fields})
     if errors:
         raise ValidationError(errors)
-    Sequence.objects.get_or_create(name="associate")
-    seq = Sequence.objects.select_for_update().get(name="associate")
-    next_number = max([seq.last_value, *numbers_given]) + 1
+    next_number = max([_locked_sequence("associate").last_value, *numbers_given]) + 1
     associates = []
     from .text import search_key
 
