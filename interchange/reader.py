@@ -11,6 +11,7 @@ import datetime
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def _known(name: str) -> str | None:
 
 def _header(source: Source, name: str, cells: list[str], line: int) -> list[str] | None:
     header = [cell.strip().lstrip("\ufeff") for cell in cells]
+    if any("\x00" in cell for cell in header):
+        source.problem(name, line, "-", _("A NUL byte is not allowed in a cell."))
+        return None
     seen = set()
     for cell in header:
         if cell and cell in seen:
@@ -150,34 +154,44 @@ def read_xlsx(source: Source, content: bytes) -> None:
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
         raise SourceError(_("This workbook cannot be read: %(error)s") % {"error": str(exc)[:200]}) from None
     try:
-        for worksheet in workbook.worksheets:
-            name = _known(worksheet.title)
-            if name is None:
-                source.ignored.append(worksheet.title)
-                continue
-            if name in source.sheets:
-                source.problem(name, None, "-", _("Two sheets stand for this file."))
-                continue
-            sheet = None
-            for line, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                cells = [_cell_text(v) for v in values]
-                if not any(cell.strip() for cell in cells):
-                    continue
-                if sheet is None:
-                    header = _header(source, name, cells, line)
-                    if header is None:
-                        break
-                    while header and not header[-1]:
-                        header.pop()
-                    sheet = Sheet(name, header)
-                    continue
-                _add_row(source, sheet, line, cells)
-            if sheet is None:
-                source.problem(name, 1, "-", _("The sheet is empty: it needs at least its header row."))
-            else:
-                source.sheets[name] = sheet
+        _read_sheets(source, workbook)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken workbook fails in many ways while it is read
+        raise SourceError(_("This workbook cannot be read: %(error)s") % {"error": str(exc)[:200]}) from None
     finally:
         workbook.close()
+
+
+def _read_sheets(source: Source, workbook) -> None:
+    for worksheet in workbook.worksheets:
+        name = _known(worksheet.title)
+        if name is None:
+            source.ignored.append(worksheet.title.replace("\x00", ""))
+            continue
+        if name in source.sheets:
+            source.problem(name, None, "-", _("Two sheets stand for this file."))
+            continue
+        sheet = None
+        for line, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if not any(cell.strip() for cell in cells):
+                continue
+            if sheet is None:
+                header = _header(source, name, cells, line)
+                if header is None:
+                    source.unreadable.add(name)
+                    break
+                while header and not header[-1]:
+                    header.pop()
+                sheet = Sheet(name, header)
+                continue
+            _add_row(source, sheet, line, cells)
+        if sheet is None and name not in source.unreadable:
+            source.problem(name, 1, "-", _("The sheet is empty: it needs at least its header row."))
+            source.unreadable.add(name)
+        elif sheet is not None:
+            source.sheets[name] = sheet
 
 
 def _is_xlsx(archive: zipfile.ZipFile) -> bool:
@@ -211,7 +225,7 @@ def read_zip(source: Source, content: bytes) -> None:
                 continue
             name = _known(path) if path.lower().endswith(".csv") else None
             if name is None or path.count("/") > 1:
-                source.ignored.append(path)
+                source.ignored.append(path.replace("\x00", ""))
                 continue
             if name in source.sheets or any(p.file == name for p in source.problems):
                 source.problem(name, None, "-", _("The archive holds two files of this name."))
@@ -223,7 +237,12 @@ def read_upload(content: bytes, filename: str = "") -> Source:
     """An uploaded file: a .zip of the CSV files, a .xlsx workbook, or a single CSV file."""
     source = Source()
     if content[:4] == b"PK\x03\x04":
-        read_zip(source, content)
+        try:
+            read_zip(source, content)
+        except SourceError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError, KeyError) as exc:
+            raise SourceError(_("This archive cannot be read: %(error)s") % {"error": str(exc)[:200]}) from None
     elif filename.lower().endswith(".csv") and _known(filename):
         read_csv(source, _known(filename), content)
     else:

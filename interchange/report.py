@@ -16,6 +16,10 @@ ERROR = "error"
 WARNING = "warning"
 
 
+def _escaped(text: str) -> str:
+    return text.replace("\x00", "\\0")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong (or worth knowing) about the files, where it is: `file:line: column: message`.
@@ -55,6 +59,9 @@ class Report:
     seconds: float = 0.0
 
     def add(self, problem: Problem) -> None:
+        if any("\x00" in text for text in (problem.file, problem.column, problem.message)):
+            # A NUL in a header or a file name: shown escaped (PostgreSQL stores no NUL in text).
+            problem = Problem(_escaped(problem.file), problem.line, _escaped(problem.column), _escaped(problem.message), problem.level)
         (self.errors if problem.level == ERROR else self.warnings).append(problem)
 
     def error(self, file: str, line: int | None, column: str, message: str) -> None:

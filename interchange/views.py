@@ -64,7 +64,7 @@ def upload(request):
             report = coop_import(source=source, today=today, dry_run=True, by=request.user)
             _forget_abandoned()
             batch = ImportUpload.objects.create(
-                filename=filename[:255], content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+                filename=filename.replace("\x00", "")[:255], content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
                 uploaded_by=request.user, checked_on=today, report=report.as_dict(),
             )
             return redirect("interchange:report", token=batch.token)

@@ -264,3 +264,29 @@ def test_the_schema_describes_the_import_operation():
     body = operation["requestBody"]["content"]
     assert list(body) == ["multipart/form-data"]
     assert set(operation["responses"]) == {"200", "400", "401", "403"}
+
+
+def test_nul_bytes_in_names_and_headers_and_broken_archives_never_crash(office, coordinator):
+    content = files(templates_csv=[], members_csv=[member_row(1, "Ada", "Lovelace", "ftop")], shares_csv=[])
+    raw = dict(to_bytes(content))
+    raw["members.csv"] = raw["members.csv"].replace(b"first_name", b"first\x00name", 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in raw.items():
+            archive.writestr(name, data)
+        archive.writestr("odd\x00name.txt", b"x")
+    response = upload(office, out.getvalue(), "co\x00op.zip")
+    assert response.status_code == 302
+    batch = ImportUpload.objects.get()
+    assert "\x00" not in batch.filename
+    assert any(e["message"] == "A NUL byte is not allowed in a cell." for e in batch.report["errors"])
+    broken = out.getvalue()[:-30]  # the central directory cut off
+    assert upload(office, broken).status_code == 200
+    api = post(client(coordinator, api=True), broken)
+    assert api.status_code == 400 and api.json()["errors"]
+    fake_xlsx = io.BytesIO()
+    with zipfile.ZipFile(fake_xlsx, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<nope")
+        archive.writestr("xl/workbook.xml", b"<nope")
+    assert post(client(coordinator, api=True), fake_xlsx.getvalue(), name="coop.xlsx").status_code == 400
+    assert Member.objects.count() == 0
