@@ -417,6 +417,9 @@ class Planner:
                 name: row.get(name) for name in CONTACT_FIELDS
                 if row.get(name) is not None and name not in row.bad and row.get(name) != getattr(existing, name)
             }
+            if plan.contact and existing.left_on is not None:
+                self.warn(row, next(iter(plan.contact)), _("This member has left the coop: their details are not updated."))
+                plan.contact = {}
             return plan
         if standard and ref is None and not left_on and not row.get("unsubscribed"):
             self.warn(row, "slot_template", _(

@@ -308,3 +308,12 @@ def test_qualifications_and_welcome_columns_are_checked_and_reported_as_not_impo
     assert f"templates.csv:2: requirements: {not_yet}" in warnings_of(report)
     assert f"templates.csv:3: welcome: {not_yet}" in warnings_of(report)
     assert f"qualifications.csv: -: 1 rows read and checked, {not_yet}." in warnings_of(report)
+
+
+def test_a_re_import_does_not_touch_the_details_of_a_member_who_left():
+    assert errors_of(run(full_coop())) == []
+    changed = full_coop()
+    changed["members.csv"][2]["phone"] = "0699999999"
+    report = run(changed)
+    assert errors_of(report) == [] and report.summary == "0 created, 0 changed"
+    assert "members.csv:4: phone: This member has left the coop: their details are not updated." in warnings_of(report)
