@@ -66,6 +66,13 @@ class _Writer:
     def __init__(self, plan: Plan, report: Report, *, today: datetime.date, by, batch_size: int):
         self.plan, self.report, self.today, self.by, self.batch_size = plan, report, today, by, batch_size
         self.members: dict[int, Member] = {}  # member number -> Member, for every member written or matched
+        # The rows hanging on each member, found once (not scanned again for every batch).
+        self.rows_of: dict[str, dict[int, list[dict]]] = {}
+        for kind in ("subscriptions", "associates", "absences", "extensions"):
+            grouped: dict[int, list[dict]] = {}
+            for item in getattr(plan, kind):
+                grouped.setdefault(id(item["plan"]), []).append(item)
+            self.rows_of[kind] = grouped
 
     def run(self) -> None:
         self.templates()
@@ -163,12 +170,10 @@ class _Writer:
         return self.members[plan.number] if plan.number in self.members else plan.existing
 
     def write_dependents(self, plans: list[MemberPlan], members: list[Member], *, new: bool) -> None:
-        in_batch = set(map(id, plans))
+        def mine(kind):
+            return [item for plan in plans for item in self.rows_of[kind].get(id(plan), [])]
 
-        def mine(items):
-            return [item for item in items if id(item["plan"]) in in_batch]
-
-        subscriptions = mine(self.plan.subscriptions)
+        subscriptions = mine("subscriptions")
         if subscriptions:
             self.guarded(lambda: member_services.subscriptions_import(rows=[{
                 "member": self.member(s["plan"]), "share_class": s["share_class"], "quantity": s["quantity"],
@@ -179,7 +184,7 @@ class _Writer:
             self.report.count("payments", created=sum(len(s["payments"]) for s in subscriptions))
         settle = [m.pk for m in members] if new else sorted({self.member(s["plan"]).pk for s in subscriptions})
         member_services.memberships_settle(member_ids=settle, today=self.today)
-        associates = mine(self.plan.associates)
+        associates = mine("associates")
         if associates:
             self.guarded(lambda: member_services.associates_import(rows=[{
                 "member": self.member(a["plan"]), "first_name": a["first_name"], "last_name": a["last_name"],
@@ -190,7 +195,7 @@ class _Writer:
         for plan in slots:
             if plan.slot[0].template is None:  # its template could not be created (reported)
                 raise _BatchFailed
-        absences, extensions = mine(self.plan.absences), mine(self.plan.extensions)
+        absences, extensions = mine("absences"), mine("extensions")
         openings = [p for p in plans if p.opening is not None] if new else []
         lists = {"slots": slots, "absences": absences, "extensions": extensions, "openings": openings}
         self.guarded(lambda: shift_services.standing_import(

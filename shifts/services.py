@@ -400,9 +400,12 @@ def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields
     return template
 
 
-def _slot_holders_by_template(template_ids) -> dict[int, list[SlotAssignment]]:
+def _slot_holders_by_template(template_ids, member_ids=None) -> dict[int, list[SlotAssignment]]:
     holders: dict[int, list[SlotAssignment]] = {}
-    for slot in SlotAssignment.objects.filter(template_id__in=template_ids).select_related("member"):
+    slots = SlotAssignment.objects.filter(template_id__in=template_ids)
+    if member_ids is not None:
+        slots = slots.filter(member_id__in=member_ids)
+    for slot in slots.select_related("member"):
         holders.setdefault(slot.template_id, []).append(slot)
     return holders
 
@@ -447,9 +450,12 @@ def shifts_generate(*, start: datetime.date, end: datetime.date) -> dict[str, in
     return {"shifts": len(new_shifts), "registrations": registrations}
 
 
-def _regular_registrations_for(*, start: datetime.date, end: datetime.date, template_ids, member: Member | None = None) -> int:
-    """Create the missing regular registrations of slot holders on shifts in [start, end]."""
-    holders = _slot_holders_by_template(template_ids)
+def _regular_registrations_for(*, start: datetime.date, end: datetime.date, template_ids, member: Member | None = None,
+                               member_ids=None) -> int:
+    """Create the missing regular registrations of slot holders (or of `member_ids`) on shifts in [start, end]."""
+    if member_ids is not None and not Shift.objects.filter(template_id__in=template_ids, date__gte=start, date__lte=end).exists():
+        return 0  # nothing generated there yet: the holders need not be read
+    holders = _slot_holders_by_template(template_ids, member_ids)
     if member is not None:
         holders = {tid: [s for s in slots if s.member_id == member.pk] for tid, slots in holders.items()}
     member_ids = {s.member_id for slots in holders.values() for s in slots}
@@ -1287,9 +1293,10 @@ def standing_import(*, slots: list[dict], absences: list[dict], extensions: list
     template_ids = {row["template"].pk for row in slots}
     templates = {t.pk: t for t in ShiftTemplate.objects.select_for_update().filter(pk__in=template_ids).order_by("pk")}
     member_ids = {row["member"].pk for row in slots}
-    holders: dict[int, int] = {}
-    for row in SlotAssignment.objects.filter(template_id__in=template_ids).filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("template_id"):
-        holders[row["template_id"]] = holders.get(row["template_id"], 0) + 1
+    holders: dict[int, int] = dict(
+        SlotAssignment.objects.filter(template_id__in=template_ids).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("template_id").annotate(n=Count("id")).values_list("template_id", "n")
+    )
     open_slot = set(SlotAssignment.objects.filter(member_id__in=member_ids, end_date__isnull=True).values_list("member_id", flat=True))
     for index, row in enumerate(slots):
         member, template = row["member"], templates[row["template"].pk]
@@ -1385,7 +1392,8 @@ def standing_import(*, slots: list[dict], absences: list[dict], extensions: list
                 ]
                 for index, dates in full.items()
             })
-        registrations = _regular_registrations_for(start=today, end=datetime.date.max, template_ids=list(templates))
+        registrations = _regular_registrations_for(start=today, end=datetime.date.max, template_ids=list(templates),
+                                                   member_ids={slot.member_id for slot in new_slots})
     return {"slots": len(new_slots), "absences": len(absences), "extensions": len(extensions), "openings": len(mains),
             "registrations": registrations}
 
