@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "shifts",
     "inventory",
     "checkout",
+    "assemblies",
+    "figures",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,2 @@
+def proxy(request, pk):
+    pass
