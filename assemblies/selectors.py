@@ -187,14 +187,30 @@ def open_resolution(assembly: Assembly) -> Resolution | None:
     return assembly.resolutions.filter(state=Resolution.State.OPEN).first()
 
 
-def resolutions_with_turnout(assembly: Assembly) -> list[Resolution]:
-    """The assembly's resolutions with `ballots_cast` (voted marks: how many votes were cast, not
-    how), one query."""
-    return list(
-        Resolution.objects.filter(assembly=assembly)
+def resolutions_by_assembly(assembly_ids) -> dict[int, list[Resolution]]:
+    """The resolutions of these assemblies with `ballots_cast` (voted marks: how many votes were
+    cast, never how), in order: one query."""
+    by_assembly: dict[int, list[Resolution]] = {pk: [] for pk in assembly_ids}
+    rows = (
+        Resolution.objects.filter(assembly_id__in=list(by_assembly))
         .annotate(ballots_cast=_counted(VotedMark.objects.filter(resolution=OuterRef("pk")), "resolution"))
-        .order_by("position")
+        .order_by("assembly_id", "position")
     )
+    for resolution in rows:
+        by_assembly[resolution.assembly_id].append(resolution)
+    return by_assembly
+
+
+def resolutions_with_turnout(assembly: Assembly) -> list[Resolution]:
+    return resolutions_by_assembly([assembly.pk])[assembly.pk]
+
+
+def quorums(assemblies: list[Assembly], rules: r.Rules | None = None) -> dict[int, Quorum]:
+    """The live quorum of each assembly (annotated by `assemblies_with_counts`); the members who
+    would vote now are counted once for all the lists not frozen yet."""
+    rules = rules or current_rules()
+    prospective = eligible_members(rules).count() if any(not a.frozen for a in assemblies) else 0
+    return {a.pk: quorum_of(a, rules=rules, prospective_voters=prospective) for a in assemblies}
 
 
 def voted_for(resolution: Resolution, member_ids) -> set[int]:

@@ -59,6 +59,7 @@ def clock(monkeypatch) -> Clock:
     pinned = Clock()
     monkeypatch.setattr("assemblies.api.clock_now", lambda: pinned.now)
     monkeypatch.setattr("assemblies.views.clock_now", lambda: pinned.now)
+    monkeypatch.setattr("assemblies.templatetags.assembly_tags.clock_today", lambda: pinned.today)
     return pinned
 
 
