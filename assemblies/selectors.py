@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from members.barcodes import ASSOCIATE_PREFIX, normalize_card_code
 from members.models import Member
@@ -67,6 +68,11 @@ class Quorum:
         from math import ceil
 
         return ceil(self.required * self.voters)
+
+    @property
+    def required_percent(self) -> str:
+        """The required share in percent: "20", "25", "33.33"."""
+        return f"{(self.required * 100).normalize():f}"
 
     @property
     def percent(self) -> Decimal | None:
@@ -256,7 +262,7 @@ def member_export_section(member: Member) -> dict:
     anyone), and the e-mails sent. JSON-serialisable."""
 
     def when(value):
-        return value.isoformat() if value else None
+        return timezone.localtime(value).isoformat() if value else None
 
     def person(other: Member) -> dict:
         return {"member_number": other.display_number, "name": other.full_name}

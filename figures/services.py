@@ -30,10 +30,11 @@ def figures_compute(*, as_of: datetime.date) -> dict:
     minimum = minimum_people()
     notes: dict[str, str] = {}
 
-    def people_figure(path: str, value, people: int):
+    def people_figure(path: str, value, people: int, empty: str = rules.NO_DATA):
+        """The value, or None with a note: "no data" for a period nobody is in, else "fewer than"."""
         if rules.publishable(people, minimum):
             return value
-        notes[path] = rules.HIDDEN if people else rules.NO_DATA
+        notes[path] = empty if people == 0 else rules.HIDDEN
         return None
 
     counts = member_selectors.member_counts()
@@ -41,7 +42,7 @@ def figures_compute(*, as_of: datetime.date) -> dict:
         "total": counts["active"] + counts["unpaid"] + counts["supporting"],
         "active": counts["active"], "supporting": counts["supporting"], "working": counts["working"],
     }
-    members = {name: people_figure(f"members.{name}", n, n) for name, n in members.items()}
+    members = {name: people_figure(f"members.{name}", n, n, empty=rules.HIDDEN) for name, n in members.items()}
 
     capital = member_selectors.share_capital(as_of=as_of)
     share_capital = {

@@ -196,8 +196,9 @@ def share_capital(*, as_of) -> dict:
     held = ShareSubscription.objects.filter(Q(redeemed_on__isnull=True) | Q(redeemed_on__gt=as_of), subscribed_on__lte=as_of)
     facts = held.aggregate(subscribed=Sum("amount"), holders=Count("member", distinct=True))
     paid = Payment.objects.filter(paid_on__lte=as_of).aggregate(total=Sum(_signed_payments()))["total"]
+    cents = Decimal("0.01")
     return {
-        "subscribed": facts["subscribed"] or Decimal("0.00"),
-        "paid": paid or Decimal("0.00"),
+        "subscribed": (facts["subscribed"] or Decimal(0)).quantize(cents),
+        "paid": (paid or Decimal(0)).quantize(cents),
         "holders": facts["holders"] or 0,
     }

@@ -22,7 +22,7 @@
   }
 
   function clock(iso) {
-    return new Date(iso).toLocaleTimeString(desk.dataset.lang, { hour: "2-digit", minute: "2-digit", timeZone: desk.dataset.tz });
+    return new Date(iso).toLocaleTimeString(desk.dataset.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: desk.dataset.tz });
   }
 
   function setLine(id, text) {
@@ -53,7 +53,7 @@
   function remember(kind, label) {
     var item = document.createElement("li");
     item.className = "desk-recent-" + kind;
-    item.textContent = new Date().toLocaleTimeString(desk.dataset.lang, { hour: "2-digit", minute: "2-digit" }) + " · " + label;
+    item.textContent = new Date().toLocaleTimeString(desk.dataset.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: desk.dataset.tz }) + " · " + label;
     recent.insertBefore(item, recent.firstChild);
     while (recent.children.length > 12) { recent.removeChild(recent.lastChild); }
   }
