@@ -1,7 +1,7 @@
 """Demo assemblies for `seed_demo`: last year's ordinary assembly, held and closed (convened,
 frozen, signed in, proxies, one vote from phones and two counted by the bureau, so the minutes
-say something), and an extraordinary one to come, convened, with proxies given (the demo `member`
-carries one). Everything goes through the services, each step dated the day it would have
+say something), and an extraordinary one to come, convened, with proxies given between other
+members (the demo `member` can give theirs from /me/). Everything goes through the services, each step dated the day it would have
 happened; no e-mail leaves. Idempotent: an assembly whose title exists is left alone."""
 from __future__ import annotations
 
@@ -75,17 +75,18 @@ def seed_past(*, today: datetime.date, by=None) -> dict[str, int]:
     assembly.refresh_from_db()
     voters = _voters(assembly)
     rng.shuffle(voters)
-    attending = voters[: max(1, len(voters) * 3 // 10)]
+    attending = voters[: len(voters) * 3 // 10]
     proxies = _give_proxies(assembly, attending, voters[len(attending):], min(12, len(voters) // 10), today=assembly.cutoff, by=by)
     for minute, member in enumerate(attending):
         services.voter_sign_in(assembly=assembly, member=member, today=held, now=_at(held, 18, 10 + minute // 4), by=by)
+    services.assembly_open(assembly=assembly, today=held, now=_at(held, 18, 30), by=by)  # already open unless nobody came
     assembly.refresh_from_db()
     present = selectors.quorum_of(assembly).counted
     for position, (text, how) in enumerate(PAST_RESOLUTIONS, start=1):
         resolution = services.resolution_add(assembly=assembly, text=text, by=by)
         moment = _at(held, 19, 10 * position)
         if how == "tally":
-            against, abstain = rng.randint(2, max(3, present // 10)), rng.randint(1, max(2, present // 12))
+            against, abstain = rng.randint(0, present // 10), rng.randint(0, present // 12)
             services.resolution_tally(resolution=resolution, votes_for=present - against - abstain, votes_against=against,
                                       votes_abstain=abstain, now=moment, by=by)
             continue
@@ -100,7 +101,7 @@ def seed_past(*, today: datetime.date, by=None) -> dict[str, int]:
 
 
 def seed_upcoming(*, today: datetime.date, by=None) -> dict[str, int]:
-    """In 25 days, convened today, with proxies (the demo `member` carries one)."""
+    """In 25 days, convened today, with proxies."""
     if Assembly.objects.filter(title=UPCOMING_TITLE).exists():
         return {}
     assembly = services.assembly_create(
@@ -110,13 +111,8 @@ def seed_upcoming(*, today: datetime.date, by=None) -> dict[str, int]:
     services.assembly_convene(assembly=assembly, today=today, now=_at(today, 9), by=by)
     for text in UPCOMING_RESOLUTIONS:
         services.resolution_add(assembly=assembly, text=text, by=by)
-    voters = _voters(assembly)
-    proxies = _give_proxies(assembly, voters[10:13], voters[20:40], 6, today=today, by=by)
-    member = Member.objects.filter(user__username="member").first()
-    if member is not None and selectors.is_voter(assembly, member) and len(voters) > 50:
-        services.proxy_give(assembly=assembly, giver=voters[50], holder=member, today=today, now=_at(today, 9, 30), by=by)
-        proxies += 1
-    return {"upcoming assembly proxies": proxies}
+    voters = _voters(assembly)  # the demo `member` is left free to give their proxy from /me/
+    return {"upcoming assembly proxies": _give_proxies(assembly, voters[10:14], voters[20:40], 8, today=today, by=by)}
 
 
 def seed(*, today: datetime.date, by=None) -> dict[str, int]:
