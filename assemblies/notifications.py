@@ -4,12 +4,10 @@ The services call `convened` and `proxy_changed` inside their transaction: the t
 it commits, and a broker that is down never undoes the action. `deliver` writes the
 `AssemblyMail` row (unique) and sends in one transaction: a row that exists means the message went,
 so a re-run sends nothing twice, and a failed send rolls its row back for the retry.
-`muted()` silences the hooks (demo data).
+`muted()` (the kernel's, shared with the shift e-mails) silences the hooks (demo data).
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
 import zoneinfo
 
@@ -21,6 +19,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from coopmarket import queueing
+from coopmarket.queueing import muted  # noqa: F401 (the e-mails' switch: notifications.muted())
 from members.models import Member
 
 from . import rules as r
@@ -28,30 +28,17 @@ from . import selectors
 from .models import Assembly, AssemblyMail, Proxy
 
 logger = logging.getLogger(__name__)
-_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("coop_assembly_mails_muted", default=False)
-
-
-@contextlib.contextmanager
-def muted():
-    """No assembly e-mail is queued inside this block (nor when it commits)."""
-    token = _muted.set(True)
-    try:
-        yield
-    finally:
-        _muted.reset(token)
 
 
 def _queue(task_name: str, *args) -> None:
-    if _muted.get():
+    """Queue the task when the transaction commits (muted: not at all; see `coopmarket.queueing`)."""
+    if queueing.is_muted():
         return
 
     def send():
         from . import tasks
 
-        try:
-            getattr(tasks, task_name).delay(*args)
-        except Exception:  # the mail server or the broker is down: the action stands, the log shows it
-            logger.exception("Could not queue %s%r", task_name, args)
+        queueing.enqueue(tasks, task_name, *args)
 
     transaction.on_commit(send)
 

@@ -201,6 +201,14 @@ def _freeze_if_due(assembly: Assembly, *, today: datetime.date, now: datetime.da
         _freeze(assembly, today=today, now=now)
 
 
+def _frozen_now(assembly: Assembly, *, today: datetime.date, now: datetime.datetime) -> None:
+    """What the door and the opening need: the frozen list (frozen now if the cut-off has come)."""
+    _freeze_if_due(assembly, today=today, now=now)
+    if not assembly.frozen:
+        raise RuleViolation("not_allowed", _("The voter list is frozen on the cut-off date (%(date)s).") % {
+            "date": assembly.cutoff.isoformat()})
+
+
 def _must_vote(assembly: Assembly, member: Member, rules: r.Rules, who: str) -> None:
     if not selectors.is_voter(assembly, member, rules):
         raise RuleViolation("not_allowed", _("%(who)s is not a voter of this assembly.") % {"who": who})
@@ -272,10 +280,7 @@ def assembly_open(*, assembly: Assembly, today: datetime.date, now: datetime.dat
     """The bureau opens the assembly (else its first sign-in does): proxies are then final."""
     assembly = _locked(assembly)
     _not_closed(assembly)
-    _freeze_if_due(assembly, today=today, now=now)
-    if not assembly.frozen:
-        raise RuleViolation("not_allowed", _("The voter list is frozen on the cut-off date (%(date)s).") % {
-            "date": assembly.cutoff.isoformat()})
+    _frozen_now(assembly, today=today, now=now)
     _open(assembly, now=now)
     return assembly
 
@@ -296,10 +301,7 @@ def voter_sign_in(
     Signing in twice changes nothing. Not a voter: `Voter.DoesNotExist`."""
     assembly = _locked(assembly)
     _not_closed(assembly)
-    _freeze_if_due(assembly, today=today, now=now)
-    if not assembly.frozen:
-        raise RuleViolation("not_allowed", _("The voter list is frozen on the cut-off date (%(date)s).") % {
-            "date": assembly.cutoff.isoformat()})
+    _frozen_now(assembly, today=today, now=now)
     voter = Voter.objects.select_for_update().get(assembly=assembly, member=member)
     if voter.present_at is not None:
         return SignIn(voter, False, None)

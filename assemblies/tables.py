@@ -1,5 +1,6 @@
 """Tables of the assembly pages (django-tables2); they read annotations only."""
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +26,7 @@ def state_of(assembly: Assembly) -> str:
 
 class AssemblyTable(tables.Table):
     starts_at = tables.DateTimeColumn(verbose_name=_("Date"), format="SHORT_DATETIME_FORMAT")
-    title = tables.Column(verbose_name=_("Title"), linkify=True)
+    title = tables.Column(verbose_name=_("Title"))
     kind = tables.Column(verbose_name=_("Kind"))
     convocation = tables.Column(verbose_name=_("Convocation"))
     cutoff = tables.DateColumn(verbose_name=_("Cut-off"), short=True)
@@ -40,9 +41,14 @@ class AssemblyTable(tables.Table):
         order_by = ("-starts_at",)
         attrs = {"class": "table table-sm table-hover align-middle"}
 
-    def __init__(self, *args, prospective: int, **kwargs):
+    def __init__(self, *args, prospective: int, desk_only: bool = False, **kwargs):
         self.prospective = prospective
+        self.desk_only = desk_only  # the desk's device accounts open the sign-in desk, not the bureau's page
         super().__init__(*args, **kwargs)
+
+    def render_title(self, value, record):
+        url = reverse("assemblies:desk", args=[record.pk]) if self.desk_only else record.get_absolute_url()
+        return format_html('<a href="{}">{}</a>', url, value)
 
     def render_n_voters(self, value, record):
         return value if record.frozen else format_html('<span title="{}">≈ {}</span>', _("Not frozen yet"), self.prospective)

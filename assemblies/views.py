@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -109,7 +110,7 @@ class AssemblyListView(SafeExportMixin, SingleTableMixin, FilterView):
         return selectors.assemblies_with_counts()
 
     def get_table_kwargs(self):
-        return {"prospective": selectors.eligible_members().count()}
+        return {"prospective": selectors.eligible_members().count(), "desk_only": not roles.is_coordinator(self.request.user)}
 
 
 def _detail_context(assembly: Assembly, *, today: datetime.date) -> dict:
@@ -192,9 +193,9 @@ def _close(*, assembly, today, now, by):
     return services.assembly_close(assembly=assembly, now=now, by=by)
 
 
-convene = _assembly_action(_convene, _("The convening e-mails are on their way to every voter."))
-open_assembly = _assembly_action(services.assembly_open, _("The assembly is open: proxies are final."))
-close_assembly = _assembly_action(_close, _("The assembly is closed. The minutes are final."))
+convene = _assembly_action(_convene, gettext_lazy("The convening e-mails are on their way to every voter."))
+open_assembly = _assembly_action(services.assembly_open, gettext_lazy("The assembly is open: proxies are final."))
+close_assembly = _assembly_action(_close, gettext_lazy("The assembly is closed. The minutes are final."))
 
 
 @require_POST
@@ -254,22 +255,21 @@ def resolution_tally(request, pk, rid):
     return redirect(f"{resolution.assembly.get_absolute_url()}#resolution-{resolution.pk}")
 
 
-@require_POST
-@coordinator_required
-def resolution_open(request, pk, rid):
-    resolution = _resolution(pk, rid)
-    _apply(request, lambda: services.resolution_open(resolution=resolution, now=clock_now(), by=request.user),
-           _("The vote is open: voters vote on their phones."))
-    return redirect(f"{resolution.assembly.get_absolute_url()}#resolution-{resolution.pk}")
+def _resolution_action(service, success):
+    """A POST on a resolution that calls one service (open or close the vote)."""
+
+    @require_POST
+    @coordinator_required
+    def view(request, pk, rid):
+        resolution = _resolution(pk, rid)
+        _apply(request, lambda: service(resolution=resolution, now=clock_now(), by=request.user), str(success))
+        return redirect(f"{resolution.assembly.get_absolute_url()}#resolution-{resolution.pk}")
+
+    return view
 
 
-@require_POST
-@coordinator_required
-def resolution_close(request, pk, rid):
-    resolution = _resolution(pk, rid)
-    _apply(request, lambda: services.resolution_close(resolution=resolution, now=clock_now(), by=request.user),
-           _("The vote is closed."))
-    return redirect(f"{resolution.assembly.get_absolute_url()}#resolution-{resolution.pk}")
+resolution_open = _resolution_action(services.resolution_open, gettext_lazy("The vote is open: voters vote on their phones."))
+resolution_close = _resolution_action(services.resolution_close, gettext_lazy("The vote is closed."))
 
 
 class VoterListView(SafeExportMixin, SingleTableMixin, FilterView):

@@ -254,3 +254,14 @@ def test_the_desk_texts_are_translated(ag, cashier):
     response = client.get(f"/assemblies/{ag.pk}/desk/", HTTP_ACCEPT_LANGUAGE="fr")
     texts = json.loads(response.content.decode().split('id="desk-texts" type="application/json">')[1].split("</script>")[0])
     assert texts["signed_in"] == "Émargé·e"
+
+
+def test_the_desk_accounts_list_leads_to_the_desk(ag, cashier, coordinator):
+    assert f'href="/assemblies/{ag.pk}/desk/"' in browser(cashier).get("/assemblies/").content.decode()
+    assert f'href="/assemblies/{ag.pk}/"' in browser(coordinator).get("/assemblies/").content.decode()
+
+
+def test_messages_of_the_bureau_actions_are_in_the_users_language(ag, people, coordinator):
+    client = browser(coordinator)
+    response = client.post(f"/assemblies/{ag.pk}/convene/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Les e-mails de convocation partent vers chaque votant·e." in messages_of(response)

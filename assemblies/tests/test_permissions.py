@@ -11,7 +11,6 @@ Anonymous users go to the login page on pages and get 401/403 JSON from the API.
 request writes nothing.
 """
 import datetime
-from dataclasses import dataclass, field
 
 import pytest
 from django.core import mail
@@ -19,6 +18,8 @@ from rest_framework.test import APIClient
 
 from assemblies import services
 from assemblies.models import Assembly, AssemblyMail, Proxy, Resolution, VotedMark, Voter
+from coopmarket.tests.test_permissions import Endpoint, client_for
+from coopmarket.tests.test_permissions import expected_status as members_expected_status
 
 from .conftest import EVENING, at, committed, convene, give, make_user, new_assembly, sign_in, voter
 
@@ -27,23 +28,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_at_the_assem
 ROLES = ["anonymous", "cooperator", "cashier", "supply", "coordinator", "superuser"]
 OFFICE = {"coordinator", "superuser"}
 FUTURE = at(datetime.date(2026, 6, 20), 14)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str
-    access: str
-    ok: int
-    data: object = field(default_factory=dict)
-
-    @property
-    def api(self) -> bool:
-        return self.path.startswith("/api/")
-
-    @property
-    def id(self) -> str:
-        return f"{self.method} {self.path}"
 
 
 NEW = {"title": "AG 2027", "kind": "ordinary", "convocation": "1", "starts_at": "2026-09-12T18:30", "place": "Salle",
@@ -106,22 +90,11 @@ ENDPOINTS = PAGES + API
 
 
 def expected_status(endpoint: Endpoint, role: str):
-    if endpoint.access == "public":
-        return endpoint.ok
-    if role == "anonymous":
-        return "api_denied" if endpoint.api else "login"
-    if endpoint.access == "signed_in":
-        return endpoint.ok
-    if endpoint.access == "me":
-        return endpoint.ok if role == "cooperator" else 404
-    if endpoint.access == "voter":
-        return endpoint.ok if role == "cooperator" else 403
-    if endpoint.access == "member":
-        return endpoint.ok if role in OFFICE | {"cooperator"} else 403
-    if endpoint.access == "desk":
-        return endpoint.ok if role in OFFICE | {"cashier"} else 403
-    assert endpoint.access == "office"
-    return endpoint.ok if role in OFFICE else 403
+    """The access kinds of the members' walk, plus `desk`, `member` and `voter`."""
+    if role == "anonymous" or endpoint.access in ("public", "signed_in", "me", "office"):
+        return members_expected_status(endpoint, role)
+    allowed = {"desk": OFFICE | {"cashier"}, "member": OFFICE | {"cooperator"}, "voter": {"cooperator"}}[endpoint.access]
+    return endpoint.ok if role in allowed else 403
 
 
 @pytest.fixture
@@ -172,13 +145,6 @@ def world(db):
             "other_card": other.card_barcode,
         },
     }
-
-
-def client_for(world, role) -> APIClient:
-    client = APIClient()
-    if role != "anonymous":
-        client.force_login(world["users"][role])
-    return client
 
 
 def fill(value, ids):

@@ -39,17 +39,6 @@
     setLine("answer-note", noteText);
   }
 
-  function updateQuorum(quorum) {
-    ["present", "represented", "voters"].forEach(function (key) {
-      document.querySelectorAll('[data-live="' + key + '"]').forEach(function (el) { el.textContent = quorum[key]; });
-    });
-    document.querySelectorAll('[data-live="verdict"]').forEach(function (el) {
-      el.textContent = quorum.reached ? el.dataset.yes : el.dataset.no;
-      el.classList.toggle("text-bg-success", quorum.reached);
-      el.classList.toggle("text-bg-warning", !quorum.reached);
-    });
-  }
-
   function remember(kind, label) {
     var item = document.createElement("li");
     item.className = "desk-recent-" + kind;
@@ -78,7 +67,7 @@
         } else {
           show("again", fmt(texts.already, { time: clock(voter.present_at) }), name, proxies, "");
         }
-        updateQuorum(data.quorum);
+        window.coopShowQuorum(data.quorum);  // static/assemblies/live.js
       } else if (reply.status === 401 || reply.status === 403) {
         show("no", texts.signed_out, "", "", data.detail || "");
       } else if (reply.status === 404 || reply.status === 409) {

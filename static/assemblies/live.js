@@ -5,6 +5,22 @@
 // reloads the page, so the room sees a result the moment the vote is closed.
 (function () {
   "use strict";
+
+  // The quorum box: {present, represented, voters, reached}; the desk calls it after a sign-in.
+  function showQuorum(quorum) {
+    ["present", "represented", "voters"].forEach(function (name) {
+      document.querySelectorAll('[data-live="' + name + '"]').forEach(function (el) { el.textContent = quorum[name]; });
+    });
+    document.querySelectorAll('[data-live="verdict"]').forEach(function (el) {
+      el.textContent = quorum.reached ? el.dataset.yes : el.dataset.no;
+      el.classList.toggle("text-bg-success", quorum.reached);
+      el.classList.toggle("text-bg-warning", !quorum.reached);
+    });
+    var box = document.getElementById("quorum");
+    if (box) { box.dataset.reached = quorum.reached ? "1" : "0"; }
+  }
+  window.coopShowQuorum = showQuorum;
+
   var root = document.getElementById("assembly");
   if (!root || !root.dataset.api) { return; }
   var every = parseInt(root.dataset.every || "4000", 10);
@@ -14,16 +30,7 @@
   }
 
   function show(data) {
-    ["present", "represented", "voters"].forEach(function (name) {
-      document.querySelectorAll('[data-live="' + name + '"]').forEach(function (el) { el.textContent = data[name]; });
-    });
-    document.querySelectorAll('[data-live="verdict"]').forEach(function (el) {
-      el.textContent = data.quorum_reached ? el.dataset.yes : el.dataset.no;
-      el.classList.toggle("text-bg-success", data.quorum_reached);
-      el.classList.toggle("text-bg-warning", !data.quorum_reached);
-    });
-    var quorum = document.getElementById("quorum");
-    if (quorum) { quorum.dataset.reached = data.quorum_reached ? "1" : "0"; }
+    showQuorum({ present: data.present, represented: data.represented, voters: data.voters, reached: data.quorum_reached });
     data.resolutions.forEach(function (r) {
       document.querySelectorAll('[data-live-ballots="' + r.id + '"]').forEach(function (el) { el.textContent = r.ballots_cast; });
     });
