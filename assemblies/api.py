@@ -23,7 +23,7 @@ from .serializers import (
     AssemblyCreateSerializer,
     AssemblySerializer,
     BallotSerializer,
-    DeskPersonSerializer,
+    DeskVoterSerializer,
     ProxyCreateSerializer,
     ProxySerializer,
     ResolutionCreateSerializer,
@@ -62,13 +62,11 @@ def sign_in_result(assembly: Assembly, member: Member, result: services.SignIn |
     """What the desk shows after a scan: the voter, the proxies they carry, the live quorum."""
     person = selectors.voter_rows(assembly).get(pk=member.pk)
     taken_back = result.proxy_taken_back if result else None
-    return SignInResultSerializer({
-        "voter": person,
-        "signed_in_now": bool(result and result.signed_in_now),
-        "proxies": [f"{p.giver.full_name} ({p.giver.display_number})" for p in selectors.proxies_carried_by(assembly, member)],
-        "proxy_taken_back": f"{taken_back.holder.full_name} ({taken_back.holder.display_number})" if taken_back else None,
-        "quorum": selectors.quorum_of(assembly),
-    }).data
+    person.signed_in_now = bool(result and result.signed_in_now)
+    person.proxies = [f"{p.giver.full_name} ({p.giver.display_number})" for p in selectors.proxies_carried_by(assembly, member)]
+    person.proxy_taken_back = f"{taken_back.holder.full_name} ({taken_back.holder.display_number})" if taken_back else None
+    person.quorum = selectors.quorum_of(assembly)
+    return SignInResultSerializer(person).data
 
 
 class AssemblyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -205,7 +203,7 @@ class AssemblyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         description="Sign a voter in by card barcode (12 or 13 digits), member number, or member id. 404: not a voter.",
     )
     @extend_schema(
-        methods=["GET"], responses=DeskPersonSerializer(many=True),
+        methods=["GET"], responses=DeskVoterSerializer(many=True),
         parameters=[OpenApiParameter("search", str, description="A name (accent-insensitive), at least two letters.")],
         description="The desk's name search among the voters (at most 20).",
     )
@@ -214,7 +212,7 @@ class AssemblyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         assembly = self._assembly()
         if request.method == "GET":
             found = selectors.voter_search(assembly, request.query_params.get("search", "")[:100])
-            return Response(DeskPersonSerializer(found, many=True).data)
+            return Response(DeskVoterSerializer(found, many=True).data)
         data = SignInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         member = data.validated_data.get("member")

@@ -180,7 +180,7 @@ def find_member_by_code(code: str) -> tuple[Member | None, bool]:
 
 def voter_search(assembly: Assembly, text: str, rules: r.Rules | None = None, limit: int = SEARCH_LIMIT) -> list[Member]:
     """Voters whose name holds every word typed (accent-free), by name; at most `limit`."""
-    words = search_key(text).split()
+    words = search_key((text or "").replace("\x00", "")).split()  # PostgreSQL refuses NUL in a query
     if not words or sum(len(w) for w in words) < 2:
         return []
     condition = Q()

@@ -153,23 +153,19 @@ class VotedSerializer(serializers.Serializer):
     voted_for = serializers.ListField(child=serializers.IntegerField())
 
 
-class DeskPersonSerializer(serializers.Serializer):
-    """A voter as the sign-in desk shows them: name, number, whether they are in, the proxies they
-    carry and the one they gave. No contact data."""
+class DeskVoterSerializer(VoterSerializer):
+    """A voter as the sign-in desk shows them: the voter object plus `name`, `display_number` and
+    the holder of the proxy they gave, in words. No contact data."""
 
-    member = serializers.IntegerField(source="pk")
-    member_number = serializers.IntegerField()
-    display_number = serializers.CharField()
-    name = serializers.CharField(source="full_name")
-    present = serializers.SerializerMethodField()
-    present_at = serializers.DateTimeField(allow_null=True)
-    proxies_carried = serializers.IntegerField()
-    proxy_given_to = serializers.SerializerMethodField()
+    display_number = serializers.CharField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+    proxy_given_to_name = serializers.SerializerMethodField()
 
-    def get_present(self, obj) -> bool:
-        return obj.present_at is not None
+    class Meta(VoterSerializer.Meta):
+        fields = [*VoterSerializer.Meta.fields, "display_number", "name", "proxy_given_to_name"]
+        read_only_fields = fields
 
-    def get_proxy_given_to(self, obj) -> str | None:
+    def get_proxy_given_to_name(self, obj) -> str | None:
         if not obj.proxy_given_to:
             return None
         return f"{obj.proxy_holder_first_name} {obj.proxy_holder_last_name} ({obj.proxy_holder_number:06d})"
@@ -186,9 +182,14 @@ class QuorumSerializer(serializers.Serializer):
         return rules.format_fraction(obj.required)
 
 
-class SignInResultSerializer(serializers.Serializer):
-    voter = DeskPersonSerializer()
+class SignInResultSerializer(DeskVoterSerializer):
+    """The voter signed in (the voter object of the list), with what the desk says about them."""
+
     signed_in_now = serializers.BooleanField()
     proxies = serializers.ListField(child=serializers.CharField(), help_text=_("The voters whose proxy they carry."))
     proxy_taken_back = serializers.CharField(allow_null=True, help_text=_("The holder of the proxy they had given, now void."))
     quorum = QuorumSerializer()
+
+    class Meta(DeskVoterSerializer.Meta):
+        fields = [*DeskVoterSerializer.Meta.fields, "signed_in_now", "proxies", "proxy_taken_back", "quorum"]
+        read_only_fields = fields

@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
         "CounterEventKindEnum": "shifts.models.CounterEvent.Kind",
         "StockMoveKindEnum": "inventory.models.StockMove.Kind",
         "TillCheckKindEnum": "checkout.models.TillCheck.Kind",
+        "AssemblyKindEnum": "assemblies.models.Assembly.Kind",
     },
 }
 

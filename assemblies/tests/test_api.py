@@ -184,7 +184,8 @@ def test_the_desk_signs_in_by_card_or_member_number(desk, ag, people, code, cloc
     response = desk.post(url(ag, "sign-in/"), {"code": sent}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["voter"]["member"] == alice.pk and body["voter"]["present"] is True and body["signed_in_now"] is True
+    assert body["member"] == alice.pk and body["present"] is True and body["signed_in_now"] is True
+    assert {"member", "present", "proxies_carried", "proxy_given_to"} <= set(body)  # the voter object
     assert body["quorum"]["present"] == 1 and body["quorum"]["voters"] == 5
     assert "email" not in str(body) and alice.email not in str(body)
     assert Assembly.objects.get(pk=ag.pk).opened_at == EVENING
@@ -340,3 +341,10 @@ def test_everything_is_json_for_anonymous_clients(ag):
 
     response = APIClient().get(BASE)
     assert response.status_code in (401, 403) and response.json()["code"]
+
+
+def test_a_nul_byte_in_the_desk_search_is_no_server_error(desk, ag, people, clock):
+    clock.set(EVENING)
+    services.voters_freeze(assembly=ag, today=CUTOFF, now=at(CUTOFF))
+    response = desk.get(url(ag, "sign-in/?search=chl%00oe"))
+    assert response.status_code == 200 and [p["name"] for p in response.json()] == ["Chloé Petit"]

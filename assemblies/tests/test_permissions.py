@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from assemblies import services
 from assemblies.models import Assembly, AssemblyMail, Proxy, Resolution, VotedMark, Voter
+from coopmarket import queueing
 from coopmarket.tests.test_permissions import Endpoint, client_for
 from coopmarket.tests.test_permissions import expected_status as members_expected_status
 
@@ -105,6 +106,11 @@ def clock_at_the_assembly(clock):
 
 @pytest.fixture
 def world(db):
+    with queueing.muted():  # the e-mails of the setting-up are not what this walk is about
+        return _world()
+
+
+def _world():
     users = {
         "cooperator": make_user("cooperator"),
         "cashier": make_user("cashier", "cashiers"),
@@ -135,7 +141,6 @@ def world(db):
     convene(future)
     convene(revocable)
     give(revocable, own, other)
-    mail.outbox.clear()
     return {
         "users": users,
         "ids": {

@@ -57,15 +57,14 @@
     }).then(function (reply) {
       var data = reply.data;
       if (reply.status === 200) {
-        var voter = data.voter;
-        var name = voter.name + " · " + voter.display_number;
+        var name = data.name + " · " + data.display_number;
         var proxies = data.proxies.length ? fmt(texts.carries, { names: data.proxies.join(", ") }) : "";
         var gave = data.proxy_taken_back ? fmt(texts.gave, { name: data.proxy_taken_back }) : "";
         if (data.signed_in_now) {
           show("ok", texts.signed_in, name, proxies, gave);
-          remember("ok", voter.name);
+          remember("ok", data.name);
         } else {
-          show("again", fmt(texts.already, { time: clock(voter.present_at) }), name, proxies, "");
+          show("again", fmt(texts.already, { time: clock(data.present_at) }), name, proxies, "");
         }
         window.coopShowQuorum(data.quorum);  // static/assemblies/live.js
       } else if (reply.status === 401 || reply.status === 403) {
