@@ -116,11 +116,13 @@ class AssemblyListView(SafeExportMixin, SingleTableMixin, FilterView):
 def _detail_context(assembly: Assembly, *, today: datetime.date) -> dict:
     rules = selectors.current_rules()
     starts_on = services.local_date(assembly.starts_at)
+    resolutions = selectors.resolutions_with_turnout(assembly)
     return {
         "assembly": assembly,
         "state": state_of(assembly),
         "quorum": selectors.quorum_of(assembly, rules=rules),
-        "resolutions": selectors.resolutions_with_turnout(assembly),
+        "resolutions": resolutions,
+        "vote_in_progress": any(r.state == Resolution.State.OPEN for r in resolutions),
         "proxies": list(selectors.live_proxies(assembly)),
         "last_convening_day": r.last_convening_day(starts_on, assembly.convocation, rules),
         "may_convene": assembly.opened_at is None and r.may_convene(

@@ -169,11 +169,15 @@ def test_the_command_and_the_task_store_the_snapshot():
     assert FiguresSnapshot.objects.count() == 2
 
 
+@pytest.mark.django_db
 def test_the_jobs_are_scheduled_daily_by_celery_beat():
     from coopmarket.celery import app
 
     tasks_scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert {"figures.tasks.update_figures", "assemblies.tasks.freeze_voter_lists"} <= tasks_scheduled
+    ours = {"figures.tasks.update_figures", "assemblies.tasks.freeze_voter_lists"}
+    assert ours <= tasks_scheduled
+    app.loader.import_default_modules()  # what a worker does: every app's tasks module
+    assert ours | {"assemblies.tasks.send_convening", "assemblies.tasks.notify_proxy"} <= set(app.tasks)
 
 
 # --- public page, API and CSV -------------------------------------------------------------------
