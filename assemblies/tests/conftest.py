@@ -136,6 +136,23 @@ def give(assembly: Assembly, giver: Member, holder: Member, *, today=TODAY):
 
 
 @pytest.fixture
+def migrated_rows(transactional_db):
+    """For tests that commit (`transaction=True`): what the migrations write (share classes, role
+    groups), put back after an earlier transactional test's flush. Idempotent. These tests do not
+    use `serialized_rollback`: after a flush that re-ran post_migrate (the checkout browser test's),
+    reloading the serialized groups would collide with the ones it made."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    from coopmarket.roles import sync_group_permissions
+
+    importlib.import_module("members.migrations.0002_roles_and_share_classes").create_share_classes(apps, None)
+    sync_group_permissions(Group, Permission)
+
+
+@pytest.fixture
 def coordinator(db):
     return make_user("coord", "coordinators")
 

@@ -7,7 +7,6 @@ The scanner is a keyboard: the test types with `page.keyboard` only. Needs Debia
 and Playwright for Python; skipped with the reason otherwise. `ASSEMBLY_SCREENSHOTS=1` also writes
 the desk, phone and screen pictures of docs/bureau.md into docs/img/.
 """
-import importlib
 import os
 import re
 import shutil
@@ -53,12 +52,8 @@ def chromium():
 
 
 @pytest.fixture
-def evening(settings, clock):
-    """Share classes back after the flush of a transactional test, plain HTTP cookies, the clock at
-    the assembly."""
-    from django.apps import apps
-
-    importlib.import_module("members.migrations.0002_roles_and_share_classes").create_share_classes(apps, None)
+def evening(settings, clock, migrated_rows):
+    """The migrated rows back (conftest), plain HTTP cookies, the clock at the assembly."""
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
     clock.set(EVENING)
