@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -134,20 +134,24 @@ def voter_rows(assembly: Assembly, rules: r.Rules | None = None) -> QuerySet[Mem
     """The voters as members, by name, annotated with `present_at`, `proxies_carried` (live
     proxies they hold), `proxy_given_to` (the holder's member id) and the holder's name and
     number: one query."""
-    given = Proxy.objects.filter(LIVE_PROXY, assembly=assembly, giver=OuterRef("pk"))
     carried = Proxy.objects.filter(LIVE_PROXY, assembly=assembly, holder=OuterRef("pk"))
-    return (
-        voter_members(assembly, rules)
-        .annotate(
-            present_at=Subquery(Voter.objects.filter(assembly=assembly, member=OuterRef("pk")).values("present_at")[:1]),
-            proxies_carried=_counted(carried, "holder"),
-            proxy_given_to=Subquery(given.values("holder_id")[:1]),
-            proxy_holder_first_name=Subquery(given.values("holder__first_name")[:1]),
-            proxy_holder_last_name=Subquery(given.values("holder__last_name")[:1]),
-            proxy_holder_number=Subquery(given.values("holder__member_number")[:1]),
-        )
-        .order_by("last_name", "first_name", "member_number")
+    # Left joins on rows that are unique per member (one voter row per assembly, one live proxy
+    # per giver): no duplicate rows, and one subquery per row instead of six.
+    rows = (Member.objects if assembly.frozen else eligible_members(rules)).annotate(
+        voter_row=FilteredRelation("assembly_voters", condition=Q(assembly_voters__assembly=assembly)),
+        given=FilteredRelation("proxies_given", condition=Q(
+            proxies_given__assembly=assembly, proxies_given__revoked_at__isnull=True, proxies_given__voided_at__isnull=True)),
     )
+    if assembly.frozen:
+        rows = rows.filter(voter_row__id__isnull=False)
+    return rows.annotate(
+        present_at=F("voter_row__present_at"),
+        proxies_carried=_counted(carried, "holder"),
+        proxy_given_to=F("given__holder_id"),
+        proxy_holder_first_name=F("given__holder__first_name"),
+        proxy_holder_last_name=F("given__holder__last_name"),
+        proxy_holder_number=F("given__holder__member_number"),
+    ).order_by("last_name", "first_name", "member_number")
 
 
 def live_proxies(assembly: Assembly) -> QuerySet[Proxy]:
