@@ -11,13 +11,13 @@ import zoneinfo
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import TestCase
 from rest_framework.test import APIClient
 
 from assemblies import services
 from assemblies.models import Assembly
+from coopmarket.tests.test_permissions import make_user as members_walk_make_user
 from members.models import Member
 from members.tests.factories import MemberFactory, active_member, subscribe, supporting_member
 from members.text import search_key
@@ -64,13 +64,8 @@ def clock(monkeypatch) -> Clock:
 
 
 def make_user(username: str, *groups: str, superuser: bool = False):
-    users = get_user_model().objects
-    if superuser:
-        return users.create_superuser(username=username, email=f"{username}@example.org", password=PASSWORD)
-    user = users.create_user(username=username, email=f"{username}@example.org", password=PASSWORD)
-    for name in groups:
-        user.groups.add(Group.objects.get(name=name))
-    return user
+    """A login (password PASSWORD) in these role groups: the members' permission walk's helper."""
+    return members_walk_make_user(username, groups=groups, superuser=superuser)
 
 
 def client_for(user=None) -> APIClient:
