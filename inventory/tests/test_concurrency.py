@@ -11,7 +11,7 @@ import time
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import QuerySet
 
 from inventory import selectors, services
@@ -25,7 +25,6 @@ pytestmark = [
     # Only these apps are flushed after each test, and without re-running post_migrate: whatever the
     # tests before and after (serialized rollback or not), nothing collides.
     pytest.mark.django_db(transaction=True, available_apps=["inventory", "django.contrib.auth", "django.contrib.contenttypes"]),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL=postgres://...)"),
 ]
 
 
