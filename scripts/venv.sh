@@ -3,7 +3,7 @@
 #
 # A .venv that is there but broken (interrupted creation, no pip, its Python gone or too old) is
 # removed and built again, never reused. An existing working .venv is kept whatever Python made
-# it; PYTHON=... (checked by scripts/find-python.sh) only chooses the Python of a new one.
+# it; PYTHON=... is always checked (scripts/find-python.sh) and chooses the Python of a new one.
 # Requirements are installed again when requirements*.txt are newer than the .venv/.installed stamp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,9 @@ broken_reason() {
     || { echo "its Python does not run or is older than 3.12"; return; }
   "$VPY" -m pip --version >/dev/null 2>&1 || { echo "it has no pip"; return; }
 }
+
+# PYTHON given by hand is checked even when .venv is already fine (a typo should not pass unseen).
+[ -z "${PYTHON:-}" ] || bash scripts/find-python.sh >/dev/null
 
 reason=$(broken_reason)
 if [ -n "$reason" ]; then
