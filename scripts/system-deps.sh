@@ -9,8 +9,12 @@ packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 if [ "${1:-}" = "--test" ]; then
   packages+=(poppler-utils chromium nodejs npm)
 fi
+# A package whose program is already on the PATH counts as there (e.g. NodeSource's nodejs ships
+# npm, and Debian's npm package would conflict with it).
+declare -A provides=([chromium]=chromium [nodejs]=node [npm]=npm)
 missing=()
 for p in "${packages[@]}"; do
+  [ -n "${provides[$p]:-}" ] && command -v "${provides[$p]}" >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
