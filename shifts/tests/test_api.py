@@ -860,9 +860,15 @@ def test_role_walk_writes(scene, coordinator, method, path, body, ok):
     assert before != before_refusals  # Carol was added: the comparison sees new rows
 
 
-@pytest.mark.parametrize("method,path,body", [
-    w[:3] for w in WRITES if w[1].startswith("/api/v1/members/{alice}/") and w[0] != "get"
-] + [w[:3] for w in WRITES if "attendance" in w[1] or "shift-templates" in w[1]])
+# The member decisions, each aimed at Alice herself, and the attendance and template writes.
+OWN_WORK = [
+    (method, "/api/v1/members/{alice}/" + path.split("/", 5)[5], body)
+    for method, path, body, _ok in WRITES
+    if path.startswith("/api/v1/members/") and method == "post"
+] + [w[:3] for w in WRITES if "attendance" in w[1] or "shift-templates" in w[1]]
+
+
+@pytest.mark.parametrize("method,path,body", OWN_WORK, ids=[f"{m} {p}" for m, p, _ in OWN_WORK])
 def test_a_cooperator_cannot_decide_on_their_own_work(scene, alice_api, method, path, body):
     before = shift_world()
     assert call(alice_api, method, path, body, scene).status_code == 403
