@@ -135,6 +135,7 @@ def till(request):
         "till_texts": _till_texts(),
         "api_root": reverse("checkout-search"),
         "cards_url": reverse("checkout-cards"),
+        "log_url": reverse("checkout-offline-log"),
         "sw_url": reverse("checkout:service-worker"),
     })
 
