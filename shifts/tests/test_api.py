@@ -728,12 +728,11 @@ def test_a_new_slot_holder_never_overfills_a_shift(coord, bob, alice, calendar):
     services.shift_book(shift=calendar, member=bob, now=NOW)
     services.shift_book(shift=calendar, member=working_member("Cat", shift_type="ftop"), now=NOW)
     response = coord.post(f"{TEMPLATES}{wednesday.pk}/members/", {"member": alice.pk}, format="json")
-    assert response.status_code == 201, response.content  # she holds the slot...
-    assert SlotAssignment.objects.filter(member=alice, template=wednesday, end_date__isnull=True).exists()
-    assert live(calendar).count() == calendar.capacity == 2  # ...but the full shift keeps its two one-off bookings
-    assert not live(calendar).filter(member=alice).exists()
-    later = shift_of(wednesday, datetime.date(2026, 4, 1))
-    assert list(live(later).values_list("member_id", "kind")) == [(alice.pk, "regular")]  # her next ones are hers
+    assert_conflict(response, "shift_full")  # the full date is named, not skipped silently
+    assert response.json()["dates"] == ["2026-03-04"]
+    assert not SlotAssignment.objects.filter(member=alice).exists()
+    assert sorted(live(calendar).values_list("member__first_name", flat=True)) == ["Bob", "Cat"]
+    assert not Registration.objects.filter(member=alice).exists()  # starting after that date: test_booking_edges.py
 
 
 def test_blocking_a_member_makes_them_blocked(coord, alice):
