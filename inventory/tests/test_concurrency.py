@@ -57,13 +57,13 @@ def widened(monkeypatch):
     """Pause after reading the order's lines and a product's stock, inside the transaction."""
     read_lines, read_stock = selectors.order_lines_with_received, selectors.product_stock
 
-    def slow_lines(order):
-        lines = list(read_lines(order))
+    def slow_lines(order, **kwargs):
+        lines = list(read_lines(order, **kwargs))
         time.sleep(WIDEN)
         return lines
 
-    def slow_stock(product):
-        stock = read_stock(product)
+    def slow_stock(product, **kwargs):
+        stock = read_stock(product, **kwargs)
         time.sleep(WIDEN)
         return stock
 
