@@ -3,6 +3,8 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from assemblies.api import AssemblyViewSet
+from figures.api import FiguresView
 from interchange.api import ImportView
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
@@ -15,6 +17,7 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
 router.register("shift-templates", ShiftTemplateViewSet, basename="shift-template")
 router.register("shifts", ShiftViewSet, basename="shift")
+router.register("assemblies", AssemblyViewSet, basename="assembly")
 
 
 class TokenView(ObtainAuthToken):
@@ -26,6 +29,7 @@ class TokenView(ObtainAuthToken):
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("imports/", ImportView.as_view(), name="imports"),
+    path("figures/", FiguresView.as_view(), name="figures"),
     path("", include("checkout.api_urls")),
     path("", include(router.urls)),
 ]

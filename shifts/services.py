@@ -80,26 +80,34 @@ LEDGER_FIELDS = ("pk", "member_id", "date", "kind", "standard_points", "ftop_poi
 
 
 def _orders(rows) -> dict[int, int]:
-    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces."""
+    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces.
+    (Rows come in primary-key order; only re-resolved rows need a lookup.)"""
     orders: dict[int, int] = {}
-    for row in sorted(rows, key=lambda r: r[0]):
-        pk, supersedes = row[0], row[7]
-        orders[pk] = orders.get(supersedes, supersedes) if supersedes else pk
+    for row in rows:
+        supersedes = row[7]
+        if supersedes:
+            orders[row[0]] = orders.get(supersedes, supersedes)
     return orders
+
+
+def _events_of(rows) -> list[st.Event]:
+    """Ledger rows as value tuples (LEDGER_FIELDS, in primary-key order) -> replay events."""
+    orders = _orders(rows)
+    event = st.Event
+    return [event(r[2], r[3], r[4], r[5], r[0], r[6], orders.get(r[0], r[0])) for r in rows]
 
 
 def _views(rows) -> tuple[list[st.Event], list[st.LedgerRow]]:
     """Ledger rows as value tuples (LEDGER_FIELDS) -> replay events and re-resolution rows."""
+    rows = sorted(rows, key=lambda r: r[0])
     orders = _orders(rows)
     voided = {r[6] for r in rows if r[6] is not None}
-    events, ledger = [], []
-    for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows:
-        events.append(st.Event(date, kind, std, ftop, seq=pk, voids=reverses, order=orders[pk]))
-        ledger.append(st.LedgerRow(
-            date, kind, std, ftop, seq=pk, order=orders[pk], voided=reverses is not None or pk in voided, cause=cause,
-            points=points or 0, counter=counter or st.STANDARD,
-        ))
-    return events, ledger
+    ledger = [
+        st.LedgerRow(date, kind, std, ftop, pk, orders.get(pk, pk), reverses is not None or pk in voided, cause,
+                     points or 0, counter or st.STANDARD)
+        for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows
+    ]
+    return _events_of(rows), ledger
 
 
 def _ledger_of(member: Member) -> list[tuple]:
@@ -978,7 +986,7 @@ class Facts:
         return _views(self.rows.get(member_id, []))
 
     def events(self, member_id: int) -> list[st.Event]:
-        return self.views(member_id)[0]
+        return _events_of(self.rows.get(member_id, []))
 
 
 def _members_for_job():
@@ -1029,12 +1037,16 @@ def cycle_charges_write(*, today: datetime.date) -> int:
     return _charges_write(today=today)[0]
 
 
-def _charges_write(*, today: datetime.date) -> tuple[int, set[int]]:
+def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple[int, set[int]]:
     """Write the charges of the cycle starts to process (see `cycle_starts_to_charge`) for every
     FTOP member who owes them, each from the counter as it stands on its date (that day's shift
     events included), re-resolving any later row it changes; mark the cycle starts processed.
     From the first run on a cycle start D, the stored counters include D's charge. Returns the
-    number of charges and the ids of the members charged (their status is recomputed next)."""
+    number of charges and the ids of the members charged (their status is recomputed next).
+
+    With `trust_stored` (the stored counters and unsubscription marks are those of the current
+    status computation), a member with nothing dated after a single cycle start is charged from
+    the stored FTOP counter, without reading their ledger: the common case, at any size."""
     starts = cycle_starts_to_charge(today=today)
     if not starts:
         return 0, set()
@@ -1044,48 +1056,95 @@ def _charges_write(*, today: datetime.date) -> tuple[int, set[int]]:
     candidates = _members_for_job().filter(has_work_shares=True).filter(
         Q(shift_type=Member.ShiftType.FTOP) | Q(pk__in=ftop_lately.values("member_id"))
     )
-    label = _("Cycle charge")
     charged: set[int] = set()
     per_start = dict.fromkeys(starts, 0)
     for ids in _chunks(candidates):
         chunk = Member.objects.filter(pk__in=ids)
-        members = list(chunk.only("pk", "shift_type"))
-        facts = _bulk_facts(chunk)
+        members = list(chunk.only("pk", "shift_type", "counter_ftop"))
         memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
-        charged_through = _charged_through(chunk)
-        pending = []
-        for member in members:
-            type_on = _shift_type_on(shift_types.get(member.pk, []), member.shift_type)
-            events, ledger = facts.views(member.pk)
-            owed, resolutions = [], []
-            for start in starts:
-                if not st.owes_cycle_charge(
-                    start, membership_history=memberships.get(member.pk, []), shift_type_history=shift_types.get(member.pk, []),
-                    leaves=facts.leaves.get(member.pk, []), exemptions=facts.exemptions.get(member.pk, []), events=events,
-                    rules=r, charged_through=charged_through.get(member.pk),
-                ):
-                    continue
-                owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
-                # The next cycle start is judged with this charge in place (it may unsubscribe).
-                resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=r)
-                events = st.events_after(ledger, resolutions)
-            if owed:
-                pending.append((member, resolutions, owed))
-        touched = {res.row.seq for _m, resolutions, _o in pending for res in resolutions if res.row.seq is not None}
-        touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending for res in resolutions if res.stale_transfer}
-        stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)} if touched else {}
-        plan = _Plan(stored)
-        for member, resolutions, owed in pending:
-            _resolve_into(plan, member, stored, resolutions, new_fields=[
-                {"kind": st.CYCLE_CHARGE, "date": row.date, "cycle_start": row.date, "reason": label} for row in owed
-            ])
-            charged.add(member.pk)
-            for row in owed:
-                per_start[row.date] += 1
-        plan.save()
+        judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk)}
+        slow = members
+        if trust_stored and len(starts) == 1:
+            later = set(CounterEvent.objects.filter(member_id__in=ids, date__gt=starts[0]).values_list("member_id", flat=True))
+            slow = [m for m in members if m.pk in later]
+            _charge_from_stored([m for m in members if m.pk not in later], starts[0], judge=judge, rules=r,
+                                charged=charged, per_start=per_start)
+        if slow:
+            _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
     for start in starts:
         CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
     return sum(per_start.values()), charged
+
+
+def _owes(member: Member, start: datetime.date, *, judge: dict, leaves, exemptions, events, rules: st.Rules) -> bool:
+    return st.owes_cycle_charge(
+        start, membership_history=judge["memberships"].get(member.pk, []), shift_type_history=judge["shift_types"].get(member.pk, []),
+        leaves=leaves.get(member.pk, []), exemptions=exemptions.get(member.pk, []), events=events, rules=rules,
+        charged_through=judge["charged_through"].get(member.pk),
+    )
+
+
+def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, rules, charged, per_start) -> None:
+    """Members with nothing dated after the cycle start: the FTOP counter just before the charge
+    is the stored one, and the charge comes last in their ledger (nothing to re-resolve).
+    Unsubscription in the window is read from the unsubscription and re-enrolment rows."""
+    if not members:
+        return
+    ids = [m.pk for m in members]
+    periods = {}
+    for model in (Leave, Exemption):
+        periods[model] = {}
+        for member_id, a, b in model.objects.filter(member_id__in=ids).values_list("member_id", "start", "end"):
+            periods[model].setdefault(member_id, []).append(st.Period(a, b))
+    marks: dict[int, list[st.Event]] = {}
+    rows = CounterEvent.objects.filter(member_id__in=ids, kind__in=(st.UNSUBSCRIBED_MARK, st.REENROL), reversed_by__isnull=True)
+    for pk, member_id, date, kind in rows.order_by("pk").values_list("pk", "member_id", "date", "kind"):
+        marks.setdefault(member_id, []).append(st.Event(date, kind, seq=pk))
+    label = _("Cycle charge")
+    new_rows = []
+    for member in members:
+        if not _owes(member, start, judge=judge, leaves=periods[Leave], exemptions=periods[Exemption],
+                     events=marks.get(member.pk, []), rules=rules):
+            continue
+        (_kind, d_std, d_ftop), = st.resolve(st.CYCLE_CHARGE, shift_type=st.FTOP, standard=0, ftop=member.counter_ftop, rules=rules)
+        new_rows.append(CounterEvent(member_id=member.pk, date=start, kind=st.CYCLE_CHARGE, standard_points=d_std,
+                                     ftop_points=d_ftop, cycle_start=start, reason=label))
+        charged.add(member.pk)
+        per_start[start] += 1
+    CounterEvent.objects.bulk_create(new_rows, batch_size=2000)
+
+
+def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, judge, rules, charged, per_start) -> None:
+    """The general case: each member's ledger is read, the charges placed and what follows them
+    re-resolved (a late run, several cycle starts, events dated after the cycle start)."""
+    facts = _bulk_facts(Member.objects.filter(pk__in=[m.pk for m in members]))
+    pending = []
+    for member in members:
+        type_on = _shift_type_on(judge["shift_types"].get(member.pk, []), member.shift_type)
+        events, ledger = facts.views(member.pk)
+        owed, resolutions = [], []
+        for start in starts:
+            if not _owes(member, start, judge=judge, leaves=facts.leaves, exemptions=facts.exemptions, events=events, rules=rules):
+                continue
+            owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
+            # The next cycle start is judged with this charge in place (it may unsubscribe).
+            resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=rules)
+            events = st.events_after(ledger, resolutions)
+        if owed:
+            pending.append((member, resolutions, owed))
+    touched = {res.row.seq for _m, resolutions, _o in pending for res in resolutions if res.row.seq is not None}
+    touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending for res in resolutions if res.stale_transfer}
+    stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)} if touched else {}
+    plan = _Plan(stored)
+    label = _("Cycle charge")
+    for member, resolutions, owed in pending:
+        _resolve_into(plan, member, stored, resolutions, new_fields=[
+            {"kind": st.CYCLE_CHARGE, "date": row.date, "cycle_start": row.date, "reason": label} for row in owed
+        ])
+        charged.add(member.pk)
+        for row in owed:
+            per_start[row.date] += 1
+    plan.save()
 
 
 def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
@@ -1213,7 +1272,7 @@ def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, in
         run = JobRun.objects.select_for_update().filter(name="update_statuses").first()
         engine = JobRun.objects.filter(name=STATUS_ENGINE).exists()
         last = run.last_date if run else None
-        charges, charged = _charges_write(today=today)
+        charges, charged = _charges_write(today=today, trust_stored=engine and last is not None and today >= last)
         if run is None:
             JobRun.objects.create(name="update_statuses", last_date=today)
         elif today > run.last_date:
