@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
-from shifts.api import ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
+from shifts.api import QualificationViewSet, ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("members", WorkingMemberViewSet, basename="member")
@@ -14,6 +14,7 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
 router.register("shift-templates", ShiftTemplateViewSet, basename="shift-template")
 router.register("shifts", ShiftViewSet, basename="shift")
+router.register("qualifications", QualificationViewSet, basename="qualification")
 
 
 class TokenView(ObtainAuthToken):

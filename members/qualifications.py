@@ -163,7 +163,11 @@ def held_codes_today(member: Member, today: datetime.date) -> list[str]:
     """The codes a member holds today, in the list's order (for the member object)."""
     cached = getattr(member, "qualifications_today", None)
     if cached is not None:
-        return [grant.qualification.code for grant in cached]
+        codes: list[str] = []
+        for grant in sorted(cached, key=lambda g: (g.qualification.position, g.qualification.code)):
+            if grant.qualification.code not in codes:
+                codes.append(grant.qualification.code)
+        return codes
     return list(
         Qualification.objects.filter(held_q(today, "grants__"), grants__member=member).distinct()
         .order_by("position", "code").values_list("code", flat=True)
