@@ -92,7 +92,7 @@ def understaffed_shifts(*, first: datetime.date, last: datetime.date, now: datet
 
 def roster(shift: Shift):
     """The shift's live registrations with their members, by name: one query."""
-    return shift.registrations.filter(LIVE).select_related("member").order_by("member__last_name", "member__first_name", "id")
+    return shift.registrations.filter(LIVE).select_related("member", "seat").order_by("member__last_name", "member__first_name", "id")
 
 
 def _current_slot(today: datetime.date):

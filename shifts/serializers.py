@@ -3,6 +3,7 @@ member decisions, and the member object's shift fields."""
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -42,8 +43,8 @@ class QualificationCodeField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", **kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data) > 20:
-            self.fail("invalid")
+        if not isinstance(data, str) or not re.fullmatch(CODE_PATTERN, data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40].replace("\x00", ""))
         return super().to_internal_value(data)
 
 
