@@ -1,11 +1,12 @@
 """Forms of the coordination team's shift pages. They parse input; the services apply the rules."""
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from members import selectors as member_selectors
 from members.models import Member
 
-from .models import Registration, ShiftTemplate
+from .models import Registration, ShiftTemplate, SlotAssignment
 from .seats import AUTO, OPEN
 
 SEAT_AUTO, SEAT_OPEN = "", "open"
@@ -108,9 +109,8 @@ class WelcomeDeskForm(forms.Form):
     def __init__(self, *args, registrations=(), **kwargs):
         super().__init__(*args, **kwargs)
         ids = [r.member_id for r in registrations if r.member.shift_type == Member.ShiftType.STANDARD]
-        self.fields["member"].queryset = Member.objects.filter(pk__in=ids).exclude(
-            slots__end_date__isnull=True,
-        ).order_by("last_name", "first_name")
+        open_slot = SlotAssignment.objects.filter(member=OuterRef("pk"), end_date__isnull=True)
+        self.fields["member"].queryset = Member.objects.filter(pk__in=ids).exclude(Exists(open_slot)).order_by("last_name", "first_name")
         self.fields["member"].label_from_instance = lambda m: f"{m.display_number} {m.full_name}"
 
 

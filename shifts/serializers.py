@@ -142,6 +142,12 @@ class ShiftTemplateUpdateSerializer(serializers.Serializer):
         help_text=_("The whole list of qualified seats (replaces it); future shifts follow, registrations there stay."),
     )
 
+    def validate_requirements(self, rows):
+        # A PATCH is partial, and DRF makes nested fields optional too: each row needs both.
+        if any("qualification" not in row or "seats" not in row for row in rows):
+            raise serializers.ValidationError(_("Each row names a qualification and its seats."))
+        return rows
+
 
 SEAT_HELP = _("The seat: a qualification code, or null for an open seat. Left out: the rule chooses (the free qualified "
               "seat the member holds, fewest holders first, before an open seat).")
