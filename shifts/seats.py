@@ -151,3 +151,28 @@ def empty_qualified(requirements: tuple[Requirement, ...], filled: Mapping[int, 
     """{qualification id: seats still empty} where fewer members who hold the qualification that
     day sit on its seats (`filled`) than the requirement asks."""
     return {r.qualification: r.seats - filled.get(r.qualification, 0) for r in requirements if filled.get(r.qualification, 0) < r.seats}
+
+
+# --- the text form of requirements (CONTRACT.md §7 `templates.csv`: `leader:1;cashier:2`) -------------
+
+def requirements_text(pairs) -> str:
+    """[(code, seats), ...] -> "leader:1;cashier:2" (in order, seats > 0)."""
+    return ";".join(f"{code}:{seats}" for code, seats in pairs if seats)
+
+
+def parse_requirements_text(text: str) -> list[tuple[str, int]]:
+    """"leader:1;cashier:2" -> [("leader", 1), ("cashier", 2)]; empty text -> []. Raises ValueError
+    with what is wrong (a code named twice, a seat count that is not a whole number from 1)."""
+    pairs: list[tuple[str, int]] = []
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        code, sep, seats = part.partition(":")
+        code, seats = code.strip(), seats.strip()
+        if not sep or not code or not seats.isdigit() or int(seats) < 1:
+            raise ValueError(f"“{part}”: write code:seats, e.g. leader:1")
+        if any(code == known for known, _n in pairs):
+            raise ValueError(f"“{code}” is named twice")
+        pairs.append((code, int(seats)))
+    return pairs

@@ -140,3 +140,15 @@ def test_a_qualified_seat_is_empty_until_someone_who_holds_it_sits_there():
     assert empty_qualified(TILL, {}) == {LEADER: 1, CASHIER: 2}
     assert empty_qualified(TILL, {LEADER: 1, CASHIER: 1}) == {CASHIER: 1}
     assert empty_qualified(TILL, {LEADER: 1, CASHIER: 2}) == {}
+
+
+def test_requirements_read_and_write_the_interchange_text():
+    from shifts.seats import parse_requirements_text, requirements_text
+
+    assert parse_requirements_text("leader:1;cashier:2") == [("leader", 1), ("cashier", 2)]
+    assert parse_requirements_text(" leader : 1 ; ") == [("leader", 1)]
+    assert parse_requirements_text("") == []
+    assert requirements_text([("leader", 1), ("cashier", 2), ("reception", 0)]) == "leader:1;cashier:2"
+    for bad in ("leader", "leader:0", "leader:x", ":1", "leader:1;leader:2", "leader:-1"):
+        with pytest.raises(ValueError):
+            parse_requirements_text(bad)
