@@ -249,7 +249,8 @@ class Qualification(models.Model):
     """A skill a seat may need (DOMAIN.md §9): the list the coordinators keep.
 
     The code is what templates, imports and the API name (`leader:1;cashier:2`): it never changes
-    once created. The name of the three default qualifications is translated when shown."""
+    once created. The name and description of the three default qualifications are translated
+    when shown."""
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -268,6 +269,10 @@ class Qualification(models.Model):
     @property
     def display_name(self) -> str:
         return gettext(self.name) if self.name else self.code
+
+    @property
+    def display_description(self) -> str:
+        return gettext(self.description) if self.description else ""
 
 
 class MemberQualification(models.Model):

@@ -33,7 +33,12 @@ from .models import CoopParameters, Member, MemberEvent, MemberQualification, Qu
 from .signals import qualifications_changed
 
 # The default list (created by migration 0011), marked for translation of their names.
-DEFAULT_NAMES = (gettext_noop("Shift leader"), gettext_noop("Cashier"), gettext_noop("Reception"))
+DEFAULT_NAMES = (
+    gettext_noop("Shift leader"), gettext_noop("Cashier"), gettext_noop("Reception"),
+    gettext_noop("Opens and closes the shop, leads the team of the shift and records attendance."),
+    gettext_noop("Trained on the tills: payments, refunds and closing the cash register."),
+    gettext_noop("Receives deliveries: checks them against the order, may drive the pallet truck."),
+)
 MAX_TEXT = 255
 
 

@@ -42,7 +42,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class QualificationTable(tables.Table):
     code = tables.Column(verbose_name=gettext_lazy("Code"), attrs={"td": {"class": "font-monospace"}})
     name = tables.Column(verbose_name=gettext_lazy("Name"), accessor="display_name", order_by=("name",))
-    description = tables.Column(verbose_name=gettext_lazy("Description"))
+    description = tables.Column(verbose_name=gettext_lazy("Description"), accessor="display_description", order_by=("description",))
     holders = tables.Column(verbose_name=gettext_lazy("Held today by"), attrs={"th": {"class": "text-end"}, "td": {"class": "text-end"}})
     edit = tables.Column(verbose_name="", accessor="code", orderable=False, exclude_from_export=True, empty_values=())
 

@@ -494,6 +494,10 @@ def seed_member_account(*, today: datetime.date, by=None, log) -> Member:
         leader = Qualification.objects.filter(code="leader").first()
         if leader is not None:  # a trained shift leader, who shows "what I am trained for" on /me/
             quals.member_qualification_grant(member=member, qualification=leader, since=paid_on, today=paid_on, by=by)
+        cashier = Qualification.objects.filter(code="cashier").first()
+        if cashier is not None:  # a cashier training with a refresher due in two months
+            quals.member_qualification_grant(member=member, qualification=cashier, since=today - _days(300),
+                                             until=today + _days(60), today=paid_on, by=by)
         SlotPicker().assign("member", member, start_date=paid_on, today=paid_on, by=by)
         services.share_subscribe(
             member=member, share_class=ShareClass.objects.get(code="A"), quantity=10,
