@@ -244,3 +244,14 @@ def test_the_data_export_holds_qualifications_and_the_welcome_date(leader):
     assert data["welcomed_on"] == "2025-01-05"
     assert data["qualifications"] == [{"qualification": "leader", "since": "2025-01-01", "until": None, "revoked_on": None,
                                        "revoke_reason": "", "note": ""}]
+
+
+def test_anonymising_erases_the_notes_and_reasons_of_the_members_grants(leader):
+    member = MemberFactory(joined_on=D(2024, 1, 1))
+    quals.member_qualification_grant(member=member, qualification=leader, since=D(2024, 2, 1), note="Trained by Paul", today=TODAY)
+    quals.member_qualification_revoke(member=member, qualification=leader, today=TODAY, reason="Rude to newcomers")
+    services.member_leave(member=member, reason="Moved", today=TODAY)
+    services.member_anonymise(member=member, today=TODAY)
+    grant = MemberQualification.objects.get(member=member)
+    assert (grant.note, grant.revoke_reason) == ("", "")
+    assert (grant.since, grant.revoked_on) == (D(2024, 2, 1), TODAY)  # the dates stay, like the ledgers
