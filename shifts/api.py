@@ -287,6 +287,14 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         context = {**self.get_serializer_context(), "seat_facts": selectors.seat_facts(page)}
         return self.get_paginated_response(ShiftSerializer(page, many=True, context=context).data)
 
+    def _acting(self, serializer_class) -> tuple[dict, Member, bool]:
+        """The request's validated body, the member it acts for, and whether a coordinator acts."""
+        require_coordinator_or_member(self.request)
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        member = acting_for(self.request, data.validated_data.get("member"))
+        return data.validated_data, member, roles.is_coordinator(self.request.user)
+
     def _member_in(self, data_source) -> Member:
         require_coordinator_or_member(self.request)
         data = MemberRefSerializer(data=data_source)
@@ -308,14 +316,10 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def registrations(self, request, pk=None):
         """Book the shift (coordinators may also record a make-up on a past shift). The booking
         takes a seat: `seat` names one, else the rule chooses (409 `not_qualified`, `welcome_first`)."""
-        require_coordinator_or_member(self.request)
-        data = BookSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = acting_for(self.request, data.validated_data.get("member"))
-        coordinator = roles.is_coordinator(request.user)
+        data, member, coordinator = self._acting(BookSerializer)
         registration = services.shift_book(
             shift=self._shift(), member=member, now=self.now, by=request.user, as_coordinator=coordinator,
-            seat=data.validated_data.get("seat", seat_rules.AUTO), reason=data.validated_data["reason"] if coordinator else "",
+            seat=data.get("seat", seat_rules.AUTO), reason=data["reason"] if coordinator else "",
         )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
@@ -373,14 +377,10 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def take(self, request, pk=None):
         """Take a shift offered on the exchange: the registration moves to the taker, with its seat
         (409 `not_qualified` for a qualified seat the taker does not hold)."""
-        require_coordinator_or_member(self.request)
-        data = TakeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = acting_for(self.request, data.validated_data.get("member"))
-        coordinator = roles.is_coordinator(request.user)
+        data, member, coordinator = self._acting(TakeSerializer)
         registration = services.shift_take(
             shift=self._shift(), member=member, now=self.now, by=request.user, as_coordinator=coordinator,
-            reason=data.validated_data["reason"] if coordinator else "",
+            reason=data["reason"] if coordinator else "",
         )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 

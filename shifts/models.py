@@ -73,13 +73,24 @@ class Shift(models.Model):
         return f"{self.name} {self.start:%Y-%m-%d %H:%M}"
 
 
-class TemplateRequirement(models.Model):
-    """How many seats of a template need a qualification (DOMAIN.md §9); the rest are open."""
+class SeatRequirement(models.Model):
+    """How many seats need a qualification (DOMAIN.md §9), in order; the other seats are open."""
 
-    template = models.ForeignKey(ShiftTemplate, on_delete=models.CASCADE, related_name="requirements")
-    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="template_requirements")
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="%(class)ss")
     seats = models.PositiveSmallIntegerField(_("seats"), validators=[MinValueValidator(1)])
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.qualification_id}:{self.seats}"
+
+
+class TemplateRequirement(SeatRequirement):
+    """A template's qualified seats."""
+
+    template = models.ForeignKey(ShiftTemplate, on_delete=models.CASCADE, related_name="requirements")
 
     class Meta:
         ordering = ["template", "position", "id"]
@@ -90,17 +101,11 @@ class TemplateRequirement(models.Model):
             models.CheckConstraint(condition=Q(seats__gte=1), name="template_requirement_seats_positive"),
         ]
 
-    def __str__(self):
-        return f"{self.qualification_id}:{self.seats}"
 
-
-class ShiftRequirement(models.Model):
+class ShiftRequirement(SeatRequirement):
     """A shift's qualified seats, copied from its template (future shifts follow template changes)."""
 
     shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="requirements")
-    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="shift_requirements")
-    seats = models.PositiveSmallIntegerField(_("seats"), validators=[MinValueValidator(1)])
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["shift", "position", "id"]
@@ -110,9 +115,6 @@ class ShiftRequirement(models.Model):
             models.UniqueConstraint(fields=["shift", "qualification"], name="one_requirement_per_shift_and_qualification"),
             models.CheckConstraint(condition=Q(seats__gte=1), name="shift_requirement_seats_positive"),
         ]
-
-    def __str__(self):
-        return f"{self.qualification_id}:{self.seats}"
 
 
 class SlotAssignment(models.Model):

@@ -12,7 +12,7 @@ from members import qualifications as quals
 from members import services
 from members.models import CoopParameters, Member, MemberEvent, MemberQualification, Qualification
 from members.qualifications import Held, expires_on, held_on
-from members.tests.factories import MemberFactory
+from members.tests.factories import MemberFactory, qualification
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,12 @@ TODAY = D(2026, 3, 2)
 
 @pytest.fixture
 def leader(db):
-    return Qualification.objects.get_or_create(code="leader", defaults={"name": "Shift leader"})[0]
+    return qualification("leader", "Shift leader")
 
 
 @pytest.fixture
 def cashier(db):
-    return Qualification.objects.get_or_create(code="cashier", defaults={"name": "Cashier"})[0]
+    return qualification("cashier", "Cashier")
 
 
 @pytest.fixture

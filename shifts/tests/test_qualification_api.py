@@ -19,14 +19,6 @@ pytestmark = pytest.mark.django_db
 WED = datetime.date(2026, 3, 4)
 
 
-@pytest.fixture
-def leader(db):
-    return Qualification.objects.get_or_create(code="leader", defaults={"name": "Shift leader"})[0]
-
-
-@pytest.fixture
-def cashier(db):
-    return Qualification.objects.get_or_create(code="cashier", defaults={"name": "Cashier"})[0]
 
 
 @pytest.fixture

@@ -43,14 +43,6 @@ def office(coordinator) -> Client:
     return web(coordinator)
 
 
-@pytest.fixture
-def leader(db):
-    return Qualification.objects.get_or_create(code="leader", defaults={"name": "Shift leader"})[0]
-
-
-@pytest.fixture
-def cashier(db):
-    return Qualification.objects.get_or_create(code="cashier", defaults={"name": "Cashier"})[0]
 
 
 @pytest.fixture

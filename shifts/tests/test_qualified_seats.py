@@ -21,14 +21,6 @@ LATER = datetime.date(2026, 4, 1)  # the same template four weeks later (week A 
 DAY = datetime.timedelta(days=1)
 
 
-@pytest.fixture
-def leader(db):
-    return Qualification.objects.get_or_create(code="leader", defaults={"name": "Shift leader"})[0]
-
-
-@pytest.fixture
-def cashier(db):
-    return Qualification.objects.get_or_create(code="cashier", defaults={"name": "Cashier"})[0]
 
 
 @pytest.fixture

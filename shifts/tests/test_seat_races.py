@@ -18,14 +18,13 @@ import time
 import pytest
 from django.db import connection
 
-from coopmarket.errors import RuleViolation
 from members import qualifications as quals
 from members.models import Qualification
 from members.tests.factories import active_member
 from shifts import services
 from shifts.models import Registration, Shift
 
-from .test_concurrency import ACTIVE_ON, NOW, WIDEN, in_threads
+from .test_concurrency import ACTIVE_ON, NOW, WIDEN, book, in_threads
 
 THREADS = 8
 
@@ -90,16 +89,6 @@ def widened(monkeypatch):
 @pytest.fixture
 def unlocked(monkeypatch):
     monkeypatch.setattr(services, "_lock_shift", lambda s: Shift.objects.get(pk=s.pk))  # no FOR UPDATE
-
-
-def book(shift: Shift):
-    def attempt(member):
-        try:
-            services.shift_book(shift=shift, member=member, now=NOW)
-        except RuleViolation as exc:
-            return exc.code
-        return "booked"
-    return attempt
 
 
 def seated(shift: Shift, seat) -> int:
