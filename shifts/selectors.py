@@ -301,10 +301,12 @@ def shifts_without_leader(*, now: datetime.datetime, today: datetime.date) -> li
     return [shift for shift in mark_seats(candidates, now=now, today=today) if shift.no_leader]
 
 
-def roster_qualifications(shift: Shift, member_ids) -> dict[int, list[Qualification]]:
-    """The qualifications each member holds on the shift's date (for the roster and the sheet): one query."""
+def roster_qualifications(shift: Shift) -> dict[int, list[Qualification]]:
+    """The qualifications each member registered on the shift holds on its date (for the roster
+    and the sheet): one query, also for an empty roster."""
+    members = Registration.objects.filter(LIVE, shift=shift).values("member_id")
     grants = (
-        MemberQualification.objects.filter(quals.held_q(shift.date), member_id__in=list(member_ids))
+        MemberQualification.objects.filter(quals.held_q(shift.date), member_id__in=members)
         .select_related("qualification").order_by("qualification__position", "qualification__code")
     )
     found: dict[int, list[Qualification]] = {}

@@ -157,7 +157,7 @@ def shift_detail(request, pk):
     shift = get_object_or_404(selectors.shifts_with_seats(now=now), pk=pk)
     registrations = list(selectors.roster(shift))
     facts = selectors.mark_seats([shift], now=now, today=today)[0].seat_facts
-    held = selectors.roster_qualifications(shift, [r.member_id for r in registrations])
+    held = selectors.roster_qualifications(shift)
     for registration in registrations:
         registration.held = held.get(registration.member_id, [])
         registration.seat_unqualified = registration.seat_id is not None and registration.seat not in registration.held
@@ -234,7 +234,7 @@ def shift_detail(request, pk):
 def shift_sheet(request, pk):
     shift = get_object_or_404(Shift, pk=pk)
     registrations = list(selectors.roster(shift))
-    held = selectors.roster_qualifications(shift, [r.member_id for r in registrations])
+    held = selectors.roster_qualifications(shift)
     for registration in registrations:
         registration.held = held.get(registration.member_id, [])
     pdf = documents.shift_sheet_pdf(shift, registrations, seats=selectors.seat_facts([shift])[shift.pk])
