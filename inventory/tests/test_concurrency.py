@@ -61,8 +61,8 @@ def widened(monkeypatch):
         time.sleep(WIDEN)
         return lines
 
-    def slow_stock(product):
-        stock = read_stock(product)
+    def slow_stock(product, **kwargs):  # the count reads the stock `as_of` its date (issue 10)
+        stock = read_stock(product, **kwargs)
         time.sleep(WIDEN)
         return stock
 
