@@ -3,6 +3,8 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from assemblies.api import AssemblyViewSet
+from figures.api import FiguresView
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
 from shifts.api import QualificationViewSet, ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
@@ -15,6 +17,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("shift-templates", ShiftTemplateViewSet, basename="shift-template")
 router.register("shifts", ShiftViewSet, basename="shift")
 router.register("qualifications", QualificationViewSet, basename="qualification")
+router.register("assemblies", AssemblyViewSet, basename="assembly")
 
 
 class TokenView(ObtainAuthToken):
@@ -25,6 +28,7 @@ class TokenView(ObtainAuthToken):
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("figures/", FiguresView.as_view(), name="figures"),
     path("", include("checkout.api_urls")),
     path("", include(router.urls)),
 ]

@@ -28,6 +28,8 @@ urlpatterns = [
     path("shifts/", include("shifts.urls")),
     path("inventory/", include("inventory.urls")),
     path("till/", include("checkout.urls")),
+    path("assemblies/", include("assemblies.urls")),
+    path("figures/", include("figures.urls")),
     path("api/v1/", include("coopmarket.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

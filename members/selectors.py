@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     Exists,
     F,
@@ -182,3 +183,31 @@ def redemption_queue():
         .annotate(amount_paid=paid)
         .order_by("redeemed_on", "redemption_due_on", "id")
     )
+
+
+# --- open figures (read by the `figures` app) ---------------------------------------------------
+
+WORKING_STATUSES = ("up_to_date", "alert", "delay", "suspended")
+
+
+def member_counts() -> dict[str, int]:
+    """Members by stored membership (`active`, `unpaid`, `supporting`, ...) and `working` (members
+    in the shift system who owe shifts now: up to date, alert, delay or suspended). One query."""
+    counts = dict(Member.objects.order_by().values_list("membership").annotate(n=Count("id")))
+    working = Member.objects.filter(status__in=WORKING_STATUSES).exclude(membership=Member.Membership.LEFT).count()
+    return {**{value: counts.get(value, 0) for value in Member.Membership.values}, "working": working}
+
+
+def share_capital(*, as_of) -> dict:
+    """Share capital on a date, every class: `subscribed` (shares held then: subscribed on or before
+    it, not redeemed by then), `paid` (the ledger's signed sum up to it) and `holders` (members
+    holding shares then). Two queries."""
+    held = ShareSubscription.objects.filter(Q(redeemed_on__isnull=True) | Q(redeemed_on__gt=as_of), subscribed_on__lte=as_of)
+    facts = held.aggregate(subscribed=Sum("amount"), holders=Count("member", distinct=True))
+    paid = Payment.objects.filter(paid_on__lte=as_of).aggregate(total=Sum(_signed_payments()))["total"]
+    cents = Decimal("0.01")
+    return {
+        "subscribed": (facts["subscribed"] or Decimal(0)).quantize(cents),
+        "paid": (paid or Decimal(0)).quantize(cents),
+        "holders": facts["holders"] or 0,
+    }

@@ -118,7 +118,7 @@ class ShiftTypeForm(forms.Form):
     """Switch a member between standard and FTOP (DOMAIN.md §4): a switch to standard names the
     regular slot at once."""
 
-    shift_type = forms.ChoiceField(label=_("New shift type"), choices=Member.ShiftType.choices, widget=forms.RadioSelect)
+    shift_type = forms.ChoiceField(label=_("New shift type"), choices=Member.ShiftType.choices)
     template = forms.ModelChoiceField(
         label=_("Regular slot (for standard)"), queryset=ShiftTemplate.objects.filter(active=True), required=False,
         help_text=_("Required for a switch to standard."),

@@ -315,3 +315,27 @@ def roster_qualifications(shift: Shift) -> dict[int, list[Qualification]]:
         if grant.qualification not in mine:
             mine.append(grant.qualification)
     return found
+
+
+def hours_worked_by_month(*, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Person-hours worked per month between two dates included: each attended registration x its
+    shift's length, with `people` (distinct members who worked that month). One query."""
+    from django.db.models import DurationField, ExpressionWrapper
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        Registration.objects.filter(LIVE, attendance=Registration.Attendance.ATTENDED, shift__date__gte=start, shift__date__lte=end)
+        .annotate(month=TruncMonth("shift__date"))
+        .order_by().values("month")
+        .annotate(
+            length=Sum(ExpressionWrapper(F("shift__end") - F("shift__start"), output_field=DurationField())),
+            people=Count("member", distinct=True),
+        )
+        .order_by("month")
+    )
+    result = []
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
+        length = row["length"] or datetime.timedelta(0)
+        result.append({"month": month, "seconds": int(length.total_seconds()), "people": row["people"]})
+    return result

@@ -85,26 +85,34 @@ LEDGER_FIELDS = ("pk", "member_id", "date", "kind", "standard_points", "ftop_poi
 
 
 def _orders(rows) -> dict[int, int]:
-    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces."""
+    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces.
+    (Rows come in primary-key order; only re-resolved rows need a lookup.)"""
     orders: dict[int, int] = {}
-    for row in sorted(rows, key=lambda r: r[0]):
-        pk, supersedes = row[0], row[7]
-        orders[pk] = orders.get(supersedes, supersedes) if supersedes else pk
+    for row in rows:
+        supersedes = row[7]
+        if supersedes:
+            orders[row[0]] = orders.get(supersedes, supersedes)
     return orders
+
+
+def _events_of(rows) -> list[st.Event]:
+    """Ledger rows as value tuples (LEDGER_FIELDS, in primary-key order) -> replay events."""
+    orders = _orders(rows)
+    event = st.Event
+    return [event(r[2], r[3], r[4], r[5], r[0], r[6], orders.get(r[0], r[0])) for r in rows]
 
 
 def _views(rows) -> tuple[list[st.Event], list[st.LedgerRow]]:
     """Ledger rows as value tuples (LEDGER_FIELDS) -> replay events and re-resolution rows."""
+    rows = sorted(rows, key=lambda r: r[0])
     orders = _orders(rows)
     voided = {r[6] for r in rows if r[6] is not None}
-    events, ledger = [], []
-    for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows:
-        events.append(st.Event(date, kind, std, ftop, seq=pk, voids=reverses, order=orders[pk]))
-        ledger.append(st.LedgerRow(
-            date, kind, std, ftop, seq=pk, order=orders[pk], voided=reverses is not None or pk in voided, cause=cause,
-            points=points or 0, counter=counter or st.STANDARD,
-        ))
-    return events, ledger
+    ledger = [
+        st.LedgerRow(date, kind, std, ftop, pk, orders.get(pk, pk), reverses is not None or pk in voided, cause,
+                     points or 0, counter or st.STANDARD)
+        for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows
+    ]
+    return _events_of(rows), ledger
 
 
 def _ledger_of(member: Member) -> list[tuple]:
@@ -286,7 +294,7 @@ def apply_result(member: Member, result: st.StatusResult) -> str | None:
 
 def _status_change_date(
     member: Member, previous: str, new: str, *, today: datetime.date, events, facts: dict, slot_ends, floor: datetime.date | None,
-    membership_since: datetime.date | None,
+    membership_since: datetime.date | None, rules_now: st.Rules | None = None,
 ) -> datetime.date:
     """The date a status change took effect (DOMAIN.md §5): the event, deadline, leave or extension
     boundary that caused it, or the membership change; a block takes effect the day it is set.
@@ -298,7 +306,7 @@ def _status_change_date(
         effective = membership_since or today
     else:
         effective = st.status_since(day=today, shift_type=member.shift_type, events=events, floor=min(floor, today),
-                                    slot_ends=slot_ends, rules=rules(), **facts)
+                                    slot_ends=slot_ends, rules=rules_now or rules(), **facts)
     return min(max(effective, floor), today)
 
 
@@ -601,15 +609,15 @@ def shift_type_switch(*, member: Member, shift_type: str, today: datetime.date, 
         return member
     if member.membership == Member.Membership.LEFT:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
-    if shift_type == Member.ShiftType.STANDARD and template is None:
-        raise ValidationError({"template": [_("A switch to standard names the regular slot (template).")]})
-    if shift_type == Member.ShiftType.FTOP and template is not None:
-        raise ValidationError({"template": [_("FTOP members hold no regular slot.")]})
     owed = member_status(member, today).makeups_owed
     if owed:
         raise RuleViolation("not_allowed", _(
             "The shift type cannot change while %(n)d make-up(s) are owed: work them off first, or settle them with a correction."
         ) % {"n": owed})
+    if shift_type == Member.ShiftType.STANDARD and template is None:
+        raise ValidationError({"template": [_("A switch to standard names the regular slot (template).")]})
+    if shift_type == Member.ShiftType.FTOP and template is not None:
+        raise ValidationError({"template": [_("FTOP members hold no regular slot.")]})
     member_services.shift_type_set(member=member, shift_type=shift_type, today=today, by=by)
     if shift_type == Member.ShiftType.FTOP:
         _end_slot(member, today, reason="ftop", cancel_from=today)
@@ -1318,8 +1326,9 @@ def member_reenrol(*, member: Member, today: datetime.date, template: ShiftTempl
 
 # --- the time-driven job ----------------------------------------------------------------------
 
-def _bulk_facts(member_ids=None):
-    """Every fact the status needs, for all members, in a constant number of queries."""
+def _bulk_facts(members=None):
+    """Every fact the status needs for the members of `members` (a queryset of members, or None
+    for everyone), in a constant number of queries (sub-selects, never a list of ids)."""
     def by_member(rows):
         grouped: dict[int, list] = {}
         for member_id, item in rows:
@@ -1327,9 +1336,9 @@ def _bulk_facts(member_ids=None):
         return grouped
 
     def scoped(qs):
-        return qs if member_ids is None else qs.filter(member_id__in=member_ids)
+        return qs if members is None else qs.filter(member_id__in=members.values("pk"))
 
-    rows = by_member((row[1], row) for row in scoped(CounterEvent.objects.all()).order_by("pk").values_list(*LEDGER_FIELDS).iterator(chunk_size=5000))
+    rows = by_member((row[1], row) for row in scoped(CounterEvent.objects.all()).order_by("pk").values_list(*LEDGER_FIELDS).iterator(chunk_size=10000))
     leaves = by_member((m, st.Period(a, b)) for m, a, b in scoped(Leave.objects.all()).values_list("member_id", "start", "end"))
     exemptions = by_member((m, st.Period(a, b)) for m, a, b in scoped(Exemption.objects.all()).values_list("member_id", "start", "end"))
     grants = by_member(scoped(Extension.objects.all()).values_list("member_id", "granted_on"))
@@ -1342,28 +1351,19 @@ class Facts:
 
     def __init__(self, rows, leaves, exemptions, grants, slots):
         self.rows, self.leaves, self.exemptions, self.grants, self.slots = rows, leaves, exemptions, grants, slots
-        self._events: dict[int, list[st.Event]] = {}
+
+    def views(self, member_id: int) -> tuple[list[st.Event], list[st.LedgerRow]]:
+        return _views(self.rows.get(member_id, []))
 
     def events(self, member_id: int) -> list[st.Event]:
-        if member_id not in self._events:
-            self._events[member_id] = _views(self.rows.get(member_id, []))[0]
-        return self._events[member_id]
-
-    def ledger(self, member_id: int) -> list[st.LedgerRow]:
-        return _views(self.rows.get(member_id, []))[1]
-
-    def add_rows(self, created: list[CounterEvent]) -> None:
-        for row in created:
-            self.rows.setdefault(row.member_id, []).append(tuple(getattr(row, f) for f in LEDGER_FIELDS))
-            self._events.pop(row.member_id, None)
+        return _events_of(self.rows.get(member_id, []))
 
 
-def _members_for_job(member_ids=None):
+def _members_for_job():
     from django.db.models import Exists, OuterRef
 
     working = ShareSubscription.objects.filter(member=OuterRef("pk"), share_class__grants_work=True, redemption_requested_on__isnull=True)
-    qs = Member.objects.annotate(has_work_shares=Exists(working))
-    return qs if member_ids is None else qs.filter(pk__in=member_ids)
+    return Member.objects.annotate(has_work_shares=Exists(working))
 
 
 def cycle_starts_to_charge(*, today: datetime.date) -> list[datetime.date]:
@@ -1377,68 +1377,144 @@ def cycle_starts_to_charge(*, today: datetime.date) -> list[datetime.date]:
     return [d for d in cycle.cycle_starts_between(last_done + datetime.timedelta(days=1), today, anchor)]
 
 
-def _charged_through(member_ids) -> dict[int, datetime.date]:
+def _charged_through(members) -> dict[int, datetime.date]:
     """Imported members count as charged up to the import date (the day after their opening row)."""
-    rows = CounterEvent.objects.filter(member_id__in=member_ids, kind=st.OPENING).values("member_id").annotate(last=Max("date"))
+    rows = (CounterEvent.objects.filter(member_id__in=members.values("pk"), kind=st.OPENING)
+            .values("member_id").annotate(last=Max("date")))
     return {row["member_id"]: row["last"] + datetime.timedelta(days=1) for row in rows}
 
 
-def cycle_charges_write(*, today: datetime.date, facts: Facts | None = None) -> int:
+def _history_of(members, field: str) -> dict[int, list[tuple[datetime.date, str]]]:
+    rows = MemberStateChange.objects.filter(field=field, member_id__in=members.values("pk")).order_by("id")
+    history: dict[int, list[tuple[datetime.date, str]]] = {}
+    for member_id, day, value in rows.values_list("member_id", "effective_date", "value").iterator(chunk_size=10000):
+        history.setdefault(member_id, []).append((day, value))
+    return history
+
+
+CHUNK = 5000  # members per batch of the daily job: memory stays flat whatever the number of members
+
+
+def _chunks(queryset, size: int = CHUNK):
+    """Member ids of a queryset, in ranges of `size` members (by primary key)."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def cycle_charges_write(*, today: datetime.date) -> int:
+    """Write the charges due as of `today` (see `_charges_write`); returns how many were written."""
+    return _charges_write(today=today)[0]
+
+
+def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple[int, set[int]]:
     """Write the charges of the cycle starts to process (see `cycle_starts_to_charge`) for every
     FTOP member who owes them, each from the counter as it stands on its date (that day's shift
     events included), re-resolving any later row it changes; mark the cycle starts processed.
-    From the first run on a cycle start D, the stored counters include D's charge."""
+    From the first run on a cycle start D, the stored counters include D's charge. Returns the
+    number of charges and the ids of the members charged (their status is recomputed next).
+
+    With `trust_stored` (the stored counters and unsubscription marks are those of the current
+    status computation), a member with nothing dated after a single cycle start is charged from
+    the stored FTOP counter, without reading their ledger: the common case, at any size."""
     starts = cycle_starts_to_charge(today=today)
     if not starts:
-        return 0
+        return 0, set()
     r = rules()
     window_first = min(starts) - datetime.timedelta(days=r.charge_window_days)
     ftop_lately = MemberStateChange.objects.filter(field="shift_type", value=Member.ShiftType.FTOP, effective_date__gte=window_first)
-    members = list(_members_for_job().filter(has_work_shares=True).filter(
+    candidates = _members_for_job().filter(has_work_shares=True).filter(
         Q(shift_type=Member.ShiftType.FTOP) | Q(pk__in=ftop_lately.values("member_id"))
-    ).only("pk", "shift_type"))
+    )
+    charged: set[int] = set()
+    per_start = dict.fromkeys(starts, 0)
+    for ids in _chunks(candidates):
+        chunk = Member.objects.filter(pk__in=ids)
+        members = list(chunk.only("pk", "shift_type", "counter_ftop"))
+        memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
+        judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk)}
+        slow = members
+        if trust_stored and len(starts) == 1:
+            later = set(CounterEvent.objects.filter(member_id__in=ids, date__gt=starts[0]).values_list("member_id", flat=True))
+            slow = [m for m in members if m.pk in later]
+            _charge_from_stored([m for m in members if m.pk not in later], starts[0], judge=judge, rules=r,
+                                charged=charged, per_start=per_start)
+        if slow:
+            _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
+    for start in starts:
+        CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
+    return sum(per_start.values()), charged
+
+
+def _owes(member: Member, start: datetime.date, *, judge: dict, leaves, exemptions, events, rules: st.Rules) -> bool:
+    return st.owes_cycle_charge(
+        start, membership_history=judge["memberships"].get(member.pk, []), shift_type_history=judge["shift_types"].get(member.pk, []),
+        leaves=leaves.get(member.pk, []), exemptions=exemptions.get(member.pk, []), events=events, rules=rules,
+        charged_through=judge["charged_through"].get(member.pk),
+    )
+
+
+def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, rules, charged, per_start) -> None:
+    """Members with nothing dated after the cycle start: the FTOP counter just before the charge
+    is the stored one, and the charge comes last in their ledger (nothing to re-resolve).
+    Unsubscription in the window is read from the unsubscription and re-enrolment rows."""
+    if not members:
+        return
     ids = [m.pk for m in members]
-    facts = facts or _bulk_facts(ids)
-    memberships, shift_types = _history(ids, "membership"), _history(ids, "shift_type")
-    charged_through = _charged_through(ids)
-    stored = {}
-    pending_members = []
+    periods = {}
+    for model in (Leave, Exemption):
+        periods[model] = {}
+        for member_id, a, b in model.objects.filter(member_id__in=ids).values_list("member_id", "start", "end"):
+            periods[model].setdefault(member_id, []).append(st.Period(a, b))
+    marks: dict[int, list[st.Event]] = {}
+    rows = CounterEvent.objects.filter(member_id__in=ids, kind__in=(st.UNSUBSCRIBED_MARK, st.REENROL), reversed_by__isnull=True)
+    for pk, member_id, date, kind in rows.order_by("pk").values_list("pk", "member_id", "date", "kind"):
+        marks.setdefault(member_id, []).append(st.Event(date, kind, seq=pk))
+    label = _("Cycle charge")
+    new_rows = []
     for member in members:
-        type_on = _shift_type_on(shift_types.get(member.pk, []), member.shift_type)
-        ledger = facts.ledger(member.pk)
-        events = facts.events(member.pk)
-        owed = []
+        if not _owes(member, start, judge=judge, leaves=periods[Leave], exemptions=periods[Exemption],
+                     events=marks.get(member.pk, []), rules=rules):
+            continue
+        (_kind, d_std, d_ftop), = st.resolve(st.CYCLE_CHARGE, shift_type=st.FTOP, standard=0, ftop=member.counter_ftop, rules=rules)
+        new_rows.append(CounterEvent(member_id=member.pk, date=start, kind=st.CYCLE_CHARGE, standard_points=d_std,
+                                     ftop_points=d_ftop, cycle_start=start, reason=label))
+        charged.add(member.pk)
+        per_start[start] += 1
+    CounterEvent.objects.bulk_create(new_rows, batch_size=2000)
+
+
+def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, judge, rules, charged, per_start) -> None:
+    """The general case: each member's ledger is read, the charges placed and what follows them
+    re-resolved (a late run, several cycle starts, events dated after the cycle start)."""
+    facts = _bulk_facts(Member.objects.filter(pk__in=[m.pk for m in members]))
+    pending = []
+    for member in members:
+        type_on = _shift_type_on(judge["shift_types"].get(member.pk, []), member.shift_type)
+        events, ledger = facts.views(member.pk)
+        owed, resolutions = [], []
         for start in starts:
-            if not st.owes_cycle_charge(
-                start, membership_history=memberships.get(member.pk, []), shift_type_history=shift_types.get(member.pk, []),
-                leaves=facts.leaves.get(member.pk, []), exemptions=facts.exemptions.get(member.pk, []), events=events,
-                rules=r, charged_through=charged_through.get(member.pk),
-            ):
+            if not _owes(member, start, judge=judge, leaves=facts.leaves, exemptions=facts.exemptions, events=events, rules=rules):
                 continue
             owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
             # The next cycle start is judged with this charge in place (it may unsubscribe).
-            resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=r)
+            resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=rules)
             events = st.events_after(ledger, resolutions)
         if owed:
-            pending_members.append((member, st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=r), owed))
-    touched = {res.row.seq for _m, resolutions, _o in pending_members for res in resolutions if res.row.seq is not None}
-    touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending_members for res in resolutions if res.stale_transfer}
-    if touched:
-        stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)}
+            pending.append((member, resolutions, owed))
+    touched = {res.row.seq for _m, resolutions, _o in pending for res in resolutions if res.row.seq is not None}
+    touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending for res in resolutions if res.stale_transfer}
+    stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)} if touched else {}
     plan = _Plan(stored)
     label = _("Cycle charge")
-    for member, resolutions, owed in pending_members:
+    for member, resolutions, owed in pending:
         _resolve_into(plan, member, stored, resolutions, new_fields=[
             {"kind": st.CYCLE_CHARGE, "date": row.date, "cycle_start": row.date, "reason": label} for row in owed
         ])
-    created = plan.save()
-    facts.add_rows(created)
-    charged = sum(len(owed) for _m, _r, owed in pending_members)
-    for start in starts:
-        CycleStartProcessed.objects.get_or_create(
-            cycle_start=start, defaults={"charges": sum(1 for _m, _r, owed in pending_members for row in owed if row.date == start)},
-        )
-    return charged
+        charged.add(member.pk)
+        for row in owed:
+            per_start[row.date] += 1
+    plan.save()
 
 
 def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
@@ -1463,14 +1539,12 @@ def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
             )
 
 
-def statuses_recompute_all(*, today: datetime.date, cause: str, facts: Facts | None = None) -> int:
-    """Recompute every member's stored status as of `today` in bulk; write the history rows,
-    dated when each change took effect."""
-    r = rules()
-    facts = facts or _bulk_facts()
+def _recompute_chunk(ids: list[int], *, today: datetime.date, cause: str, r: st.Rules, now: datetime.datetime) -> int:
+    """Recompute and store the statuses of one batch of members, in one short transaction."""
+    chunk = _members_for_job().filter(pk__in=ids)
+    facts = _bulk_facts(Member.objects.filter(pk__in=ids))
     changed, history, marks, unsubscribed_with_slot = [], [], [], []
-    now = datetime.datetime.now(tz=coop_zone())
-    for member in _members_for_job().iterator(chunk_size=2000):
+    for member in chunk:
         member_slots = facts.slots.get(member.pk, [])
         member_facts = {
             "concerned": member.membership in (Member.Membership.ACTIVE, Member.Membership.UNPAID) and member.has_work_shares,
@@ -1493,13 +1567,14 @@ def statuses_recompute_all(*, today: datetime.date, cause: str, facts: Facts | N
             marks.append(mark)
         if result.unsubscribed and any(end is None for end in member_slots):
             unsubscribed_with_slot.append(member)
-    ids = [m.pk for m, *_rest in history]
-    floors, since = _last_status_dates(ids), _membership_since(ids)
+    changed_ids = [m.pk for m, *_rest in history]
+    floors, since = _last_status_dates(changed_ids), _membership_since(changed_ids)
     rows = [
         StatusChange(
             member=member, from_status=previous, to_status=member.status, cause=cause,
             effective_date=_status_change_date(member, previous, member.status, today=today, events=events, facts=member_facts,
-                                               slot_ends=slots, floor=floors.get(member.pk), membership_since=since.get(member.pk)),
+                                               slot_ends=slots, floor=floors.get(member.pk), membership_since=since.get(member.pk),
+                                               rules_now=r),
         )
         for member, previous, events, member_facts, slots in history
     ]
@@ -1512,8 +1587,52 @@ def statuses_recompute_all(*, today: datetime.date, cause: str, facts: Facts | N
     return len(rows)
 
 
-def statuses_update(*, today: datetime.date) -> dict[str, int]:
-    """Apply every change that only time causes, as of `today` (CONTRACT.md §2). Idempotent."""
+def statuses_recompute_all(*, today: datetime.date, cause: str, member_ids: set[int] | None = None) -> int:
+    """Recompute the stored status as of `today` of every member (or of `member_ids`), batch by
+    batch (CHUNK members a batch, each in its own short transaction: the till never waits on a
+    lock over the member table); write the history rows, dated when each change took effect."""
+    r = rules()
+    now = datetime.datetime.now(tz=coop_zone())
+    members = Member.objects.all() if member_ids is None else Member.objects.filter(pk__in=sorted(member_ids))
+    if member_ids is not None and not member_ids:
+        return 0
+    return sum(_recompute_chunk(ids, today=today, cause=cause, r=r, now=now) for ids in _chunks(members))
+
+
+# The version of the stored-status computation. A run that finds an older (or no) mark recomputes
+# every member once, so stored fields added by a new version (e.g. `refusals`) are filled.
+STATUS_ENGINE = "status-engine-2"
+
+
+def members_changing_by_time(*, since: datetime.date, today: datetime.date) -> set[int]:
+    """Members whose status only time can have changed between the day after `since` and `today`
+    (DOMAIN.md §5, what `update_statuses` is for): a deadline or the end of an extension, a leave
+    or an exemption starting or ending, a slot ending, the no-slot grace of standard members
+    without a slot. Every event, decision and membership change recomputes its member when it is
+    written; these are the rest."""
+    def ids(qs):
+        return set(qs.values_list("member_id" if qs.model is not Member else "pk", flat=True))
+
+    found = ids(Member.objects.filter(alert_deadline__gt=since, alert_deadline__lte=today))
+    found |= ids(Member.objects.filter(status=Member.Status.ALERT, alert_deadline__lte=today))
+    # An end date counts when the day after it falls in the window.
+    found |= ids(Member.objects.filter(delay_until__gte=since, delay_until__lt=today))
+    for model in (Leave, Exemption, Extension):
+        found |= ids(model.objects.filter(Q(start__gt=since, start__lte=today) | Q(end__gte=since, end__lt=today)))
+    found |= ids(SlotAssignment.objects.filter(end_date__gte=since, end_date__lt=today))
+    open_slot = SlotAssignment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("member_id")
+    found |= ids(Member.objects.filter(
+        shift_type=Member.ShiftType.STANDARD, membership__in=(Member.Membership.ACTIVE, Member.Membership.UNPAID),
+    ).exclude(status=Member.Status.UNSUBSCRIBED).exclude(pk__in=open_slot))
+    return found
+
+
+def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, int]:
+    """Apply every change that only time causes, as of `today` (CONTRACT.md §2). Idempotent.
+
+    The charges are written first; then only the members that time or a charge can have changed
+    since the last run are recomputed. A first run, a run as of an earlier date than the last
+    one, a new version of the status computation or `full` recompute every member."""
     from members import services as member_services
 
     from .models import JobRun
@@ -1521,14 +1640,19 @@ def statuses_update(*, today: datetime.date) -> dict[str, int]:
     memberships = member_services.memberships_refresh_all(today=today)
     with transaction.atomic():
         run = JobRun.objects.select_for_update().filter(name="update_statuses").first()
-        facts = _bulk_facts()
-        charges = cycle_charges_write(today=today, facts=facts)
+        engine = JobRun.objects.filter(name=STATUS_ENGINE).exists()
+        last = run.last_date if run else None
+        charges, charged = _charges_write(today=today, trust_stored=engine and last is not None and today >= last)
         if run is None:
             JobRun.objects.create(name="update_statuses", last_date=today)
         elif today > run.last_date:
             run.last_date = today
             run.save(update_fields=["last_date", "updated_at"])
-    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), facts=facts)
+    everyone = full or last is None or today < last or not engine
+    targets = None if everyone else members_changing_by_time(since=last, today=today) | charged
+    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), member_ids=targets)
+    if everyone:
+        JobRun.objects.update_or_create(name=STATUS_ENGINE, defaults={"last_date": today})
     return {"memberships": memberships, "cycle_charges": charges, "statuses": statuses}
 
 

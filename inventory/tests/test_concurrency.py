@@ -61,7 +61,7 @@ def widened(monkeypatch):
         time.sleep(WIDEN)
         return lines
 
-    def slow_stock(product, **kwargs):  # the count reads the stock `as_of` its date (issue 10)
+    def slow_stock(product, **kwargs):
         stock = read_stock(product, **kwargs)
         time.sleep(WIDEN)
         return stock
