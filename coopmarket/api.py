@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from assemblies.api import AssemblyViewSet
 from figures.api import FiguresView
+from interchange.api import ImportView
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
 from shifts.api import QualificationViewSet, ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
@@ -28,6 +29,7 @@ class TokenView(ObtainAuthToken):
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("imports/", ImportView.as_view(), name="imports"),
     path("figures/", FiguresView.as_view(), name="figures"),
     path("", include("checkout.api_urls")),
     path("", include(router.urls)),

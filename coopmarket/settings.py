@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shifts",
     "inventory",
     "checkout",
+    "interchange",
     "assemblies",
     "figures",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("members/import/", include("interchange.urls")),
     path("members/", include("members.urls")),
     # /me/ with the shift standing and the cooperator's shift pages (the members app's /me/
     # documents included), and the secret calendar feed /calendar/<token>.ics.

@@ -415,9 +415,12 @@ def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields
     return template
 
 
-def _slot_holders_by_template(template_ids) -> dict[int, list[SlotAssignment]]:
+def _slot_holders_by_template(template_ids, member_ids=None) -> dict[int, list[SlotAssignment]]:
     holders: dict[int, list[SlotAssignment]] = {}
-    for slot in SlotAssignment.objects.filter(template_id__in=template_ids).select_related("member"):
+    slots = SlotAssignment.objects.filter(template_id__in=template_ids)
+    if member_ids is not None:
+        slots = slots.filter(member_id__in=member_ids)
+    for slot in slots.select_related("member"):
         holders.setdefault(slot.template_id, []).append(slot)
     return holders
 
@@ -463,9 +466,12 @@ def shifts_generate(*, start: datetime.date, end: datetime.date) -> dict[str, in
     return {"shifts": len(new_shifts), "registrations": registrations}
 
 
-def _regular_registrations_for(*, start: datetime.date, end: datetime.date, template_ids, member: Member | None = None) -> int:
-    """Create the missing regular registrations of slot holders on shifts in [start, end]."""
-    holders = _slot_holders_by_template(template_ids)
+def _regular_registrations_for(*, start: datetime.date, end: datetime.date, template_ids, member: Member | None = None,
+                               member_ids=None) -> int:
+    """Create the missing regular registrations of slot holders (or of `member_ids`) on shifts in [start, end]."""
+    if member_ids is not None and not Shift.objects.filter(template_id__in=template_ids, date__gte=start, date__lte=end).exists():
+        return 0  # nothing generated there yet: the holders need not be read
+    holders = _slot_holders_by_template(template_ids, member_ids)
     if member is not None:
         holders = {tid: [s for s in slots if s.member_id == member.pk] for tid, slots in holders.items()}
     member_ids = {s.member_id for slots in holders.values() for s in slots}
@@ -1668,3 +1674,204 @@ def on_member_left(sender, member: Member, today: datetime.date, **kwargs) -> No
     """Leaving: the regular slot and every future booking are cancelled without points."""
     _end_slot(member, today, reason="left", cancel_from=today)
     _cancel_registrations_between(member, today, None, local_datetime(today, datetime.time.min), "left")
+
+
+# --- bringing a coop in (CONTRACT.md §7) --------------------------------------------------------
+
+def _import_errors(errors: dict[str, list[str]], index: int, field: str, message: str) -> None:
+    errors.setdefault(f"{index}:{field}", []).append(str(message))
+
+
+def _overlaps(a: st.Period, b: st.Period) -> bool:
+    return a.start <= (b.end or datetime.date.max) and b.start <= (a.end or datetime.date.max)
+
+
+def _opening_rows(opening: dict, *, opening_date: datetime.date, reason: str) -> list[st.LedgerRow]:
+    """The opening rows of one imported member: the counters on the day before the import; when
+    the member's current alert episode began earlier, the counters from that day and a marker
+    (no points) the day before the import, which says the import date."""
+    member = opening["member"]
+    applies = opening["standard"] if member.shift_type == Member.ShiftType.STANDARD else opening["ftop"]
+    episode = opening.get("episode_start")
+    if applies < 0 and episode is not None and episode < opening_date:
+        return [st.LedgerRow(episode, st.OPENING, opening["standard"], opening["ftop"]), st.LedgerRow(opening_date, st.OPENING)]
+    return [st.LedgerRow(opening_date, st.OPENING, opening["standard"], opening["ftop"])]
+
+
+@transaction.atomic
+def standing_import(*, slots: list[dict], absences: list[dict], extensions: list[dict], openings: list[dict],
+                    today: datetime.date, by=None) -> dict[str, int]:
+    """Write the shift standing of members brought from a coop's previous system, in bulk.
+
+    - `slots` {member, template, start_date}: `slot_assign` for many (a standard member who has
+      not left, at most one open slot, never more holders than the template's capacity, never a
+      generated shift over its capacity: refused naming the dates), start dates in the past too.
+    - `absences` {member, kind (leave|exemption), start, end, reason}: leaves and exemptions that
+      may have started in the past (a leave has an end; none overlaps another of its kind).
+    - `extensions` {member, granted_on, start, end, reason}: extensions already granted.
+    - `openings` {member, standard, ftop, episode_start, unsubscribed}: the counters as they stand
+      the day before the import, as `opening` rows (`_opening_rows`; a standard member's credit pays
+      their debt at once, as a transfer row), and an `unsubscribed` row for a member the previous
+      system had unsubscribed. These rows include every cycle charge up to the import date, so the
+      job charges these members nothing before the next cycle start.
+
+    Regular registrations are made on the shifts already generated from today. Statuses are left
+    to the caller (`statuses_recompute_all` for these members). Errors: one ValidationError keyed
+    "<list>.<row index>:<field>"."""
+    errors: dict[str, list[str]] = {}
+    author = by if by and by.pk else None
+    # The members as they stand now (their membership and work start date were just settled).
+    fresh = Member.objects.in_bulk({row["member"].pk for rows in (slots, absences, extensions, openings) for row in rows})
+    slots, absences, extensions, openings = (
+        [{**row, "member": fresh[row["member"].pk]} for row in rows] for rows in (slots, absences, extensions, openings)
+    )
+    template_ids = {row["template"].pk for row in slots}
+    templates = {t.pk: t for t in ShiftTemplate.objects.select_for_update().filter(pk__in=template_ids).order_by("pk")}
+    member_ids = {row["member"].pk for row in slots}
+    holders: dict[int, int] = dict(
+        SlotAssignment.objects.filter(template_id__in=template_ids).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("template_id").annotate(n=Count("id")).values_list("template_id", "n")
+    )
+    open_slot = set(SlotAssignment.objects.filter(member_id__in=member_ids, end_date__isnull=True).values_list("member_id", flat=True))
+    for index, row in enumerate(slots):
+        member, template = row["member"], templates[row["template"].pk]
+        if member.shift_type != Member.ShiftType.STANDARD:
+            _import_errors(errors, index, "slots:slot_template", _("Only standard members hold a regular slot."))
+        if member.left_on is not None:
+            _import_errors(errors, index, "slots:slot_template", _("This member has left the coop."))
+        if member.pk in open_slot:
+            _import_errors(errors, index, "slots:slot_template", _("This member already holds a regular slot."))
+        open_slot.add(member.pk)
+        holders[template.pk] = holders.get(template.pk, 0) + 1
+        if holders[template.pk] > template.capacity:
+            _import_errors(errors, index, "slots:slot_template", _("Every place of this regular slot is taken (capacity %(n)d).") % {"n": template.capacity})
+    periods: dict[tuple[int, str], list[st.Period]] = {}
+    absent_ids = {row["member"].pk for row in absences}
+    for model, kind in ((Leave, "leave"), (Exemption, "exemption")):
+        for member_id, start, end in model.objects.filter(member_id__in=absent_ids).values_list("member_id", "start", "end"):
+            periods.setdefault((member_id, kind), []).append(st.Period(start, end))
+    for index, row in enumerate(absences):
+        if row["kind"] not in ("leave", "exemption"):
+            _import_errors(errors, index, "absences:kind", _("Choose leave or exemption."))
+            continue
+        if row["kind"] == "leave" and row["end"] is None:
+            _import_errors(errors, index, "absences:end", _("A leave has an end."))
+            continue
+        if row["end"] is not None and row["end"] < row["start"]:
+            _import_errors(errors, index, "absences:end", _("It ends before it starts."))
+            continue
+        period = st.Period(row["start"], row["end"])
+        known = periods.setdefault((row["member"].pk, row["kind"]), [])
+        if any(_overlaps(period, other) for other in known):
+            _import_errors(errors, index, "absences:start", _("This member already has a leave or an exemption of this kind in these dates."))
+        known.append(period)
+    for index, row in enumerate(extensions):
+        if row["end"] < row["start"]:
+            _import_errors(errors, index, "extensions:end", _("It ends before it starts."))
+        if row["granted_on"] > today:
+            _import_errors(errors, index, "extensions:granted_on", _("An extension cannot be granted in the future."))
+    for index, row in enumerate(openings):
+        if row["standard"] > 0:
+            _import_errors(errors, index, "openings:counter_standard", _("The standard counter is never above 0."))
+    if errors:
+        raise ValidationError(errors)
+
+    new_slots = [SlotAssignment(member=row["member"], template=templates[row["template"].pk], start_date=row["start_date"]) for row in slots]
+    SlotAssignment.objects.bulk_create(new_slots, batch_size=1000)
+    Leave.objects.bulk_create([
+        Leave(member=row["member"], start=row["start"], end=row["end"], reason=row.get("reason", ""), created_by=author)
+        for row in absences if row["kind"] == "leave"
+    ], batch_size=1000)
+    Exemption.objects.bulk_create([
+        Exemption(member=row["member"], start=row["start"], end=row["end"], reason=row.get("reason", ""), created_by=author)
+        for row in absences if row["kind"] == "exemption"
+    ], batch_size=1000)
+    Extension.objects.bulk_create([
+        Extension(member=row["member"], granted_on=row["granted_on"], start=row["start"], end=row["end"],
+                  reason=row.get("reason") or _("Imported"), author=author)
+        for row in extensions
+    ], batch_size=1000)
+
+    opening_date = today - datetime.timedelta(days=1)
+    reason = _("Imported")
+    r = rules()
+    mains, transfers, marks = [], [], []
+    for row in openings:
+        member = row["member"]
+        ledger = _opening_rows(row, opening_date=opening_date, reason=reason)
+        kind = member.shift_type
+        for resolution in st.resolve_ledger(ledger, shift_type_on=lambda day, kind=kind: kind, rules=r):
+            main = CounterEvent(member=member, date=resolution.row.date, kind=st.OPENING, standard_points=resolution.standard,
+                                ftop_points=resolution.ftop, reason=reason, author=author)
+            mains.append(main)
+            if resolution.transfer:
+                transfers.append((main, resolution.transfer))
+        if row.get("unsubscribed"):
+            marks.append(CounterEvent(member=member, date=opening_date, kind=st.UNSUBSCRIBED_MARK, reason=_("Unsubscribed before the import"),
+                                      author=author))
+    CounterEvent.objects.bulk_create(mains, batch_size=2000)
+    CounterEvent.objects.bulk_create([
+        CounterEvent(member_id=main.member_id, date=main.date, kind=st.TRANSFER, standard_points=moved, ftop_points=-moved, cause=main)
+        for main, moved in transfers
+    ], batch_size=2000)
+    CounterEvent.objects.bulk_create(marks, batch_size=2000)
+
+    registrations = 0
+    if new_slots:
+        full = _import_full_dates(new_slots, today=today)
+        if full:
+            raise ValidationError({
+                f"{index}:slots:slot_template": [
+                    _("The shift of this slot is already full on %(dates)s: start the slot after that, or free a seat first.")
+                    % {"dates": ", ".join(d.isoformat() for d in dates)}
+                ]
+                for index, dates in full.items()
+            })
+        registrations = _regular_registrations_for(start=today, end=datetime.date.max, template_ids=list(templates),
+                                                   member_ids={slot.member_id for slot in new_slots})
+    return {"slots": len(new_slots), "absences": len(absences), "extensions": len(extensions), "openings": len(mains),
+            "registrations": registrations}
+
+
+def _import_full_dates(new_slots: list[SlotAssignment], *, today: datetime.date) -> dict[int, list[datetime.date]]:
+    """Generated shifts from today on which the new slot holders would not all find a seat
+    (DOMAIN.md §4: a slot never skips a date silently): {slot index: dates}."""
+    template_ids = {slot.template_id for slot in new_slots}
+    shifts = list(
+        Shift.objects.filter(template_id__in=template_ids, date__gte=today, cancelled=False)
+        .annotate(n=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True))).order_by("date")
+    )
+    absent = _absent_periods({slot.member_id for slot in new_slots})
+    full: dict[int, list[datetime.date]] = {}
+    for shift in shifts:
+        seats = shift.n
+        for index, slot in enumerate(new_slots):
+            if slot.template_id == shift.template_id and _regular_expected(slot, shift.date, absent):
+                seats += 1
+                if seats > shift.capacity:
+                    full.setdefault(index, []).append(shift.date)
+    return full
+
+
+def standings_export(*, today: datetime.date) -> dict[int, dict]:
+    """What the interchange files say of each member's standing (CONTRACT.md §7), as of `today`:
+    the open regular slot (template, start date), the start of the current alert episode when the
+    counter that applies is below 0, and whether they were unsubscribed automatically (and not
+    re-enrolled). Bulk reads, one replay per member."""
+    r = rules()
+    facts = _bulk_facts()
+    slots = {
+        member_id: (template_id, start)
+        for member_id, template_id, start in SlotAssignment.objects.filter(end_date__isnull=True).values_list("member_id", "template_id", "start_date")
+    }
+    standings = {}
+    for member_id, shift_type in Member.objects.values_list("pk", "shift_type").iterator(chunk_size=5000):
+        events = facts.events(member_id)
+        state = st.replay(events, shift_type=shift_type, day=today, rules=r) if events else st.ReplayState()
+        applies = state.standard if shift_type == Member.ShiftType.STANDARD else state.ftop
+        slot = slots.get(member_id)
+        standings[member_id] = {
+            "slot_template": slot[0] if slot else None, "slot_start_date": slot[1] if slot else None,
+            "alert_started_on": state.episode_start if applies < 0 else None, "unsubscribed": state.unsubscribed,
+        }
+    return standings

@@ -319,7 +319,9 @@ def replay_timeline(events: Iterable[Event], *, shift_type: str, rules: Rules = 
                 missed_regular = True
             elif event.kind in ATTENDED_KINDS:
                 state.streak = 0
-            if before > rules.ftop_unsubscribe_below >= state.ftop:
+            # An opening balance (CONTRACT.md §7) is where the counter starts, not an event that
+            # takes it across the threshold: the file's `unsubscribed` column says whether it did.
+            if event.kind != OPENING and before > rules.ftop_unsubscribe_below >= state.ftop:
                 ftop_crossed = True
         applies = state.standard if shift_type == STANDARD else state.ftop
         if applies >= 0:

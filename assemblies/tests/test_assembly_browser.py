@@ -18,12 +18,9 @@ from django.test import Client
 
 from assemblies import services
 from assemblies.models import Resolution, VotedMark
+from coopmarket.tests.browser import CHROMIUM_ARGS, assert_no_axe_violations, expect, sync_playwright
 
 from .conftest import EVENING, convene, give, make_user, new_assembly, voter
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements-dev.txt)")
-expect = sync_api.expect
-expect.set_options(timeout=15_000)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = os.environ.get("ASSEMBLY_SCREENSHOTS") == "1"
@@ -32,7 +29,6 @@ IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM, reason="no chromium on the PATH (apt-get install chromium; never `playwright install`)"),
 ]
 
 
@@ -41,12 +37,10 @@ def chromium():
     from django.middleware.security import SecurityMiddleware
 
     # The live server speaks plain HTTP: SecurityMiddleware's redirect is off while these run.
-    with pytest.MonkeyPatch.context() as patch, sync_api.sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setattr(SecurityMiddleware, "process_request", lambda self, request: None)
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -90,6 +84,8 @@ def scan(page, code):
 
 
 def shot(page, name, full_page=False):
+    """A picture for the guide (ASSEMBLY_SCREENSHOTS=1), and an axe-core check of what it shows."""
+    assert_no_axe_violations(page)
     if SCREENSHOTS:
         page.screenshot(path=str(IMG / f"assembly-{name}.png"), full_page=full_page, animations="disabled", caret="hide")
 

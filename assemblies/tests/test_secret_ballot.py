@@ -98,7 +98,6 @@ def test_votes_add_to_one_box_per_resolution_whatever_the_number_of_voters(db):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("migrated_rows")
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="xmin is PostgreSQL's (DATABASE_URL=postgres://...)")
 def test_once_closed_the_box_carries_no_voters_transaction():
     members, resolution = voting_world()
     cast_all(members, resolution)
