@@ -16,7 +16,6 @@ import datetime
 import time
 
 import pytest
-from django.db import connection
 
 from members import qualifications as quals
 from members.models import Qualification
@@ -29,9 +28,8 @@ from .test_concurrency import ACTIVE_ON, NOW, WIDEN, book, in_threads
 THREADS = 8
 
 pytestmark = [
-    pytest.mark.postgres,
+    pytest.mark.postgres,  # row locks need PostgreSQL (coopmarket/tests/components.py)
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL=postgres://...)"),
 ]
 
 
