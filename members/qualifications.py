@@ -347,6 +347,35 @@ def member_welcomed_set(*, member: Member, day: datetime.date, by=None, reason: 
 
 
 @transaction.atomic
+def members_welcomed_import(*, rows: list[tuple[Member, datetime.date]]) -> int:
+    """Welcome dates in bulk (a coop's `members.csv` column `welcomed_on`): each member keeps the
+    earlier of their date and the one given. One UPDATE per 1,000 members; returns how many changed."""
+    changed = []
+    for member, day in rows:
+        if not isinstance(day, datetime.date):
+            raise ValidationError({"welcomed_on": [_("Give a date or nothing.")]})
+        if member.welcomed_on is None or day < member.welcomed_on:
+            member.welcomed_on = day
+            changed.append(member)
+    Member.objects.bulk_update(changed, ["welcomed_on"], batch_size=1000)
+    return len(changed)
+
+
+def interchange_grants():
+    """Rows (member id, qualification code, since, last day or None) of every grant that was ever
+    held, for a coop's `qualifications.csv`: a revoked grant ends the day before its revocation; one
+    revoked before it started is left out. Importing them gives back the same days held."""
+    rows = MemberQualification.objects.order_by("member_id", "qualification__position", "qualification__code", "since", "id")
+    for member_id, code, since, until, revoked_on in rows.values_list(
+        "member_id", "qualification__code", "since", "until", "revoked_on",
+    ).iterator(chunk_size=5000):
+        last = Held(since, until, revoked_on).last_day
+        if last is not None and last < since:
+            continue
+        yield member_id, code, since, last
+
+
+@transaction.atomic
 def welcome_before_booking_set(*, on: bool, today: datetime.date, by=None) -> int:
     """Switch the parameter "welcome before booking". Switching it on counts every member who
     exists then as welcomed on their joining date (DOMAIN.md §9); returns how many were."""

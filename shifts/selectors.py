@@ -36,6 +36,7 @@ from .models import (
     ShiftTemplate,
     SlotAssignment,
     StatusChange,
+    TemplateRequirement,
 )
 
 LIVE = Q(cancelled_at__isnull=True)
@@ -265,6 +266,16 @@ def seat_facts(shifts) -> dict[int, SeatFacts]:
         if not facts[shift.pk].requirements:
             facts[shift.pk].taken = {None: getattr(shift, "seats_taken", 0)}
     return facts
+
+
+def requirements_texts(template_ids) -> dict[int, str]:
+    """{template id: "leader:1;cashier:2"} (the interchange's `requirements` column): one query."""
+    pairs: dict[int, list[tuple[str, int]]] = {}
+    for template_id, code, seats in TemplateRequirement.objects.filter(template_id__in=list(template_ids)).order_by(
+        "template_id", "position", "id",
+    ).values_list("template_id", "qualification__code", "seats"):
+        pairs.setdefault(template_id, []).append((code, seats))
+    return {template_id: seat_rules.requirements_text(rows) for template_id, rows in pairs.items()}
 
 
 def no_leader_days() -> int:

@@ -378,11 +378,11 @@ def _validate_template(fields: dict) -> None:
 
 @transaction.atomic
 def template_create(*, name: str, week: str, weekday: int, start_time, end_time, capacity: int | None = None,
-                    required_skill: str = "", leader: Member | None = None) -> ShiftTemplate:
+                    required_skill: str = "", leader: Member | None = None, welcome: bool = False) -> ShiftTemplate:
     capacity = capacity if capacity is not None else CoopParameters.current().shift_capacity
     fields = dict(name=name, week=week, weekday=weekday, start_time=start_time, end_time=end_time, capacity=capacity)
     _validate_template(fields)
-    return ShiftTemplate.objects.create(required_skill=required_skill, leader=leader, **fields)
+    return ShiftTemplate.objects.create(required_skill=required_skill, leader=leader, welcome=bool(welcome), **fields)
 
 
 @transaction.atomic

@@ -255,3 +255,26 @@ def test_anonymising_erases_the_notes_and_reasons_of_the_members_grants(leader):
     grant = MemberQualification.objects.get(member=member)
     assert (grant.note, grant.revoke_reason) == ("", "")
     assert (grant.since, grant.revoked_on) == (D(2024, 2, 1), TODAY)  # the dates stay, like the ledgers
+
+
+def test_welcome_dates_in_bulk_keep_the_earliest(leader):
+    a, b, c = MemberFactory(), MemberFactory(), MemberFactory()
+    quals.member_welcomed_set(member=b, day=D(2025, 1, 1))
+    rows = [(Member.objects.get(pk=a.pk), D(2025, 6, 1)), (Member.objects.get(pk=b.pk), D(2025, 9, 1))]
+    assert quals.members_welcomed_import(rows=rows) == 1
+    assert Member.objects.get(pk=a.pk).welcomed_on == D(2025, 6, 1)
+    assert Member.objects.get(pk=b.pk).welcomed_on == D(2025, 1, 1)
+    assert Member.objects.get(pk=c.pk).welcomed_on is None
+
+
+def test_the_grants_an_export_writes_give_back_the_same_days_held(leader, cashier):
+    member = MemberFactory()
+    quals.member_qualification_grant(member=member, qualification=leader, since=D(2024, 1, 1), today=TODAY)
+    quals.member_qualification_grant(member=member, qualification=cashier, since=D(2025, 1, 1), until=D(2026, 12, 31), today=TODAY)
+    quals.member_qualification_revoke(member=member, qualification=cashier, today=TODAY)
+    quals.member_qualification_grant(member=member, qualification=cashier, since=TODAY + datetime.timedelta(days=30), today=TODAY)
+    quals.member_qualification_revoke(member=member, qualification=cashier, today=TODAY)  # the coming one, never held
+    assert list(quals.interchange_grants()) == [
+        (member.pk, "leader", D(2024, 1, 1), None),
+        (member.pk, "cashier", D(2025, 1, 1), TODAY - datetime.timedelta(days=1)),
+    ]

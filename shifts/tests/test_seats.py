@@ -152,3 +152,19 @@ def test_requirements_read_and_write_the_interchange_text():
     for bad in ("leader", "leader:0", "leader:x", ":1", "leader:1;leader:2", "leader:-1"):
         with pytest.raises(ValueError):
             parse_requirements_text(bad)
+
+
+@pytest.mark.django_db
+def test_templates_give_their_requirements_text_and_welcome_sessions_are_created_as_such():
+    import datetime
+
+    from members.tests.factories import qualification
+    from shifts import selectors, services
+
+    template = services.template_create(name="Welcome", week="A", weekday=5, start_time=datetime.time(10),
+                                        end_time=datetime.time(11), capacity=10, welcome=True)
+    till = services.template_create(name="Till", week="A", weekday=2, start_time=datetime.time(9), end_time=datetime.time(12), capacity=6)
+    now = datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC)
+    services.template_requirements_set(template=till, requirements=[(qualification("leader"), 1), (qualification("cashier"), 2)], now=now)
+    assert template.welcome
+    assert selectors.requirements_texts([template.pk, till.pk]) == {till.pk: "leader:1;cashier:2"}
