@@ -8,7 +8,7 @@ from figures.api import FiguresView
 from interchange.api import ImportView
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
-from shifts.api import ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
+from shifts.api import QualificationViewSet, ShiftTemplateViewSet, ShiftViewSet, WorkingMemberViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("members", WorkingMemberViewSet, basename="member")
@@ -17,6 +17,7 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
 router.register("shift-templates", ShiftTemplateViewSet, basename="shift-template")
 router.register("shifts", ShiftViewSet, basename="shift")
+router.register("qualifications", QualificationViewSet, basename="qualification")
 router.register("assemblies", AssemblyViewSet, basename="assembly")
 
 

@@ -23,6 +23,26 @@ class CoopParametersAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return not CoopParameters.objects.exists()
 
+    def save_model(self, request, obj, form, change):
+        """"Welcome before booking" goes through its service: switching it on counts the members
+        who exist then as welcomed on their joining date (DOMAIN.md §9)."""
+        from django.utils import timezone
+
+        from .qualifications import welcome_before_booking_set
+
+        switch = "welcome_before_booking" in form.changed_data
+        wanted = obj.welcome_before_booking
+        if switch:
+            obj.welcome_before_booking = not wanted  # the service flips it, with its effects
+        super().save_model(request, obj, form, change)
+        if switch:
+            welcomed = welcome_before_booking_set(on=wanted, today=timezone.localdate(), by=request.user)
+            obj.refresh_from_db()
+            if welcomed:
+                from django.contrib import messages
+
+                messages.info(request, _("%(n)d member(s) counted as welcomed on their joining date.") % {"n": welcomed})
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -63,7 +83,7 @@ class SubscriptionInline(admin.TabularInline):
 RULE_BEARING_FIELDS = [
     "user", "joined_on", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "membership",
     "status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason",
-    "left_on", "left_reason", "anonymised_on",
+    "left_on", "left_reason", "anonymised_on", "welcomed_on",
 ]
 CONTACT_ADMIN_FIELDS = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city", "birth_date", "notes"]
 
@@ -87,7 +107,7 @@ class MemberAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["member_number", "card_barcode", "user", "first_name", "last_name", "email", "phone"]}),
         (_("Address"), {"fields": ["address", "postal_code", "city", "birth_date"]}),
-        (_("Membership"), {"fields": ["joined_on", "membership", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "left_on", "left_reason", "anonymised_on", "notes"]}),
+        (_("Membership"), {"fields": ["joined_on", "membership", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "welcomed_on", "left_on", "left_reason", "anonymised_on", "notes"]}),
         (_("Working status (computed)"), {"fields": ["status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]

@@ -8,7 +8,7 @@ from django_filters.fields import ModelChoiceField
 from coopmarket.templatetags.coop import share_label
 
 from . import selectors
-from .models import Member, ShareClass, ShareSubscription
+from .models import Member, MemberQualification, Qualification, ShareClass, ShareSubscription
 
 ALL = pgettext_lazy("filter: no restriction", "All")
 YES_NO = [("", ALL), ("true", _("Yes")), ("false", _("No"))]
@@ -32,10 +32,13 @@ class MemberFilter(django_filters.FilterSet):
                                    empty_label=ALL)
     shift_type = django_filters.ChoiceFilter(label=_("Shift type"), choices=Member.ShiftType.choices, empty_label=ALL)
     low_income = django_filters.BooleanFilter(label=_("Low income"), widget=forms.Select(choices=YES_NO))
+    qualification = django_filters.ModelChoiceFilter(
+        label=_("Qualified today"), queryset=Qualification.objects.all(), to_field_name="code", method="by_qualification", empty_label=ALL,
+    )
 
     class Meta:
         model = Member
-        fields = ["q", "status", "membership", "share_class", "shift_type", "low_income"]
+        fields = ["q", "status", "membership", "share_class", "shift_type", "low_income", "qualification"]
 
     def search(self, queryset, name, value):
         return selectors.member_search(queryset, value)
@@ -44,6 +47,15 @@ class MemberFilter(django_filters.FilterSet):
         if not value:
             return queryset
         held = ShareSubscription.objects.filter(member=OuterRef("pk"), share_class=value, redemption_requested_on__isnull=True)
+        return queryset.filter(Exists(held))
+
+    def by_qualification(self, queryset, name, value):
+        """Members holding the qualification today (to find a replacement leader or cashier)."""
+        from django.utils import timezone
+
+        from .qualifications import held_q
+
+        held = MemberQualification.objects.filter(held_q(timezone.localdate()), member=OuterRef("pk"), qualification=value)
         return queryset.filter(Exists(held))
 
 

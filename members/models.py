@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import membership as ms
@@ -57,6 +58,18 @@ class CoopParameters(models.Model):
     # §6 the till
     till_window_minutes = models.PositiveSmallIntegerField(_("till access around a shift (minutes)"), default=20)
     till_override_allowed = models.BooleanField(_("cashiers may override a red answer"), default=False)
+    # §9 qualifications, shift leaders and welcome sessions
+    no_leader_days = models.PositiveSmallIntegerField(
+        _("days ahead a shift with an empty qualified seat is flagged (“no leader”)"), default=3,
+        validators=[MaxValueValidator(60)],
+    )
+    coordinators_confirm_unqualified = models.BooleanField(
+        _("coordinators may seat a member on a qualified seat without the qualification (with a logged reason)"), default=False,
+    )
+    welcome_before_booking = models.BooleanField(
+        _("welcome session before booking (members not yet welcomed book only welcome sessions)"), default=False,
+        help_text=_("Switching it on records every existing member as welcomed on their joining date."),
+    )
 
     class Meta:
         verbose_name = _("coop parameters")
@@ -176,6 +189,8 @@ class Member(models.Model):
     # Every refusing condition of the status table that holds (DOMAIN.md §6), comma-separated in
     # table order (e.g. "blocked,suspended"): the till lists them all, not only the first match.
     refusals = models.CharField(_("refusing conditions"), max_length=64, blank=True, default="")
+    # The day the member attended a welcome session (DOMAIN.md §9), or was counted as welcomed.
+    welcomed_on = models.DateField(_("welcomed on"), null=True, blank=True)
     calendar_token = models.CharField(max_length=43, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -227,6 +242,74 @@ class Member(models.Model):
             self.membership == self.Membership.ACTIVE
             and self.status in self.SHOPPING_STATUSES
             and not self.blocked_reason
+        )
+
+
+class Qualification(models.Model):
+    """A skill a seat may need (DOMAIN.md §9): the list the coordinators keep.
+
+    The code is what templates, imports and the API name (`leader:1;cashier:2`): it never changes
+    once created. The name and description of the three default qualifications are translated
+    when shown."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return gettext(self.name) if self.name else self.code
+
+    @property
+    def display_description(self) -> str:
+        return gettext(self.description) if self.description else ""
+
+
+class MemberQualification(models.Model):
+    """A member holds a qualification from `since`, until `until` (its expiry, included) if given,
+    and not from `revoked_on` on once revoked. Granting and revoking are logged here (who, when,
+    why) and in the member's history; a refresher training is a new row."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="qualification_grants")
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="grants")
+    since = models.DateField(_("held from"))
+    until = models.DateField(_("expires on"), null=True, blank=True, help_text=_("Last day held; empty: no expiry."))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    revoked_on = models.DateField(_("revoked from"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=255, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["member", "qualification", "since", "id"]
+        verbose_name = _("member qualification")
+        verbose_name_plural = _("member qualifications")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(until__isnull=True) | models.Q(until__gte=models.F("since")), name="qualification_until_after_since",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "qualification", "since"]), models.Index(fields=["qualification", "since"])]
+
+    def __str__(self):
+        return f"{self.member_id} {self.qualification_id} {self.since}..{self.until or ''}"
+
+    def held_on(self, day) -> bool:
+        return (
+            self.since <= day and (self.until is None or day <= self.until)
+            and (self.revoked_on is None or day < self.revoked_on)
         )
 
 

@@ -141,6 +141,15 @@ def member_personal_data(member: Member) -> dict:
         "status": member.status,
         "counters": {"standard": member.counter_standard, "ftop": member.counter_ftop},
         "left_on": member.left_on.isoformat() if member.left_on else None,
+        "welcomed_on": member.welcomed_on.isoformat() if member.welcomed_on else None,
+        "qualifications": [
+            {
+                "qualification": g.qualification.code, "since": g.since.isoformat(),
+                "until": g.until.isoformat() if g.until else None,
+                "revoked_on": g.revoked_on.isoformat() if g.revoked_on else None, "revoke_reason": g.revoke_reason, "note": g.note,
+            }
+            for g in member.qualification_grants.select_related("qualification").order_by("since", "id")
+        ],
         "associates": [
             {"first_name": a.first_name, "last_name": a.last_name, "card_barcode": a.card_barcode}
             for a in member.associates.all()

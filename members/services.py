@@ -558,6 +558,7 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
     sessions = list(StripeCheckout.objects.filter(member=member).values_list("session_id", flat=True))
     StripeEvent.objects.filter(session_id__in=sessions).update(payload={"anonymised": True})
     member.events.update(detail="")
+    member.qualification_grants.update(note="", revoke_reason="")  # free text written about the member
     if user is not None:
         user.is_active = False
         user.email = ""

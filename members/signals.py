@@ -7,3 +7,6 @@ from django.dispatch import Signal
 membership_changed = Signal()
 # Sent inside the transaction when a member leaves the coop: member, today, by.
 member_left = Signal()
+# Sent inside the transaction after a member's qualifications changed (granted, revoked,
+# imported): member, today. The shift app re-seats the member's coming registrations.
+qualifications_changed = Signal()

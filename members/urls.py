@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_qualifications
 
 app_name = "members"
 
@@ -24,6 +24,11 @@ urlpatterns = [
     path("<int:pk>/invite/", views.member_invite, name="invite"),
     path("<int:pk>/certificate.pdf", views.member_certificate, name="certificate"),
     path("<int:pk>/card.pdf", views.member_card, name="card"),
+    path("qualifications/", views_qualifications.QualificationListView.as_view(), name="qualifications"),
+    path("qualifications/new/", views_qualifications.qualification_create, name="qualification_add"),
+    path("qualifications/<slug:code>/edit/", views_qualifications.qualification_edit, name="qualification_edit"),
+    path("<int:pk>/qualifications/grant/", views_qualifications.member_qualification_grant, name="qualification_grant"),
+    path("<int:pk>/qualifications/<slug:code>/revoke/", views_qualifications.member_qualification_revoke, name="qualification_revoke"),
 ]
 
 me_urlpatterns = [

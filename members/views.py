@@ -36,6 +36,7 @@ from .forms import (
     SubscribeForm,
 )
 from .models import Associate, CoopParameters, Member, Payment, ShareClass, ShareSubscription, StripeCheckout
+from .qualifications import member_qualification_rows
 from .tables import MemberTable, RedemptionTable
 
 
@@ -78,6 +79,9 @@ EVENT_LABELS = {
     "anonymised": gettext_lazy("Personal data erased"),
     "login_created": gettext_lazy("Login created"),
     "refunded": gettext_lazy("Online payment refunded"),
+    "qualification_granted": gettext_lazy("Qualification granted"),
+    "qualification_revoked": gettext_lazy("Qualification revoked"),
+    "welcomed": gettext_lazy("Welcomed"),
 }
 _SUBSCRIBED = re.compile(r"^(?P<quantity>\d+) x (?P<code>\S+), (?P<instalments>\d+) instalment\(s\)$")
 _AMOUNT = re.compile(r"^(?P<amount>-?\d+(?:\.\d+)?) EUR(?: \((?P<method>\w+)\))?$")
@@ -156,6 +160,7 @@ def _member_context(member: Member) -> dict:
         "history": _history(member.events.select_related("author")[:30]),
         "invitation_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         "online": stripe_payments.online_context(member),
+        "qualification_rows": member_qualification_rows(member, today=timezone.localdate()),
     }
 
 

@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coopmarket.errors import RuleViolation
+from members import qualifications as quals
 from members.admin import MemberAdmin
-from members.models import Member
+from members.models import Member, MemberQualification, Qualification
 
+from . import seats as seat_rules
 from . import services
 from .forms import ShiftTypeForm
 from .models import (
@@ -31,6 +33,7 @@ from .models import (
     ShiftTemplate,
     SlotAssignment,
     StatusChange,
+    TemplateRequirement,
 )
 
 SERVICE_ERRORS = (ValidationError, RuleViolation)
@@ -128,17 +131,45 @@ class CurrentSlotHoldersInline(admin.TabularInline):
         return False
 
 
-TEMPLATE_FIELDS = ["name", "week", "weekday", "start_time", "end_time", "capacity", "required_skill", "leader", "active"]
+TEMPLATE_FIELDS = ["name", "week", "weekday", "start_time", "end_time", "capacity", "required_skill", "leader", "active", "welcome"]
+
+
+class TemplateRequirementInline(admin.TabularInline):
+    """The template's qualified seats, in order. Saved through `template_requirements_set` (future
+    shifts follow; registrations there stay), never row by row."""
+
+    model = TemplateRequirement
+    fields = ["qualification", "seats", "position"]
+    extra = 1
+    verbose_name = _("qualified seats")
+    verbose_name_plural = _("qualified seats (the other seats are open)")
 
 
 @admin.register(ShiftTemplate)
 class ShiftTemplateAdmin(ServiceAdmin):
-    list_display = ["name", "week", "weekday", "start_time", "end_time", "capacity", "slot_holders", "active"]
-    list_filter = ["week", "weekday", "active"]
+    list_display = ["name", "week", "weekday", "start_time", "end_time", "capacity", "slot_holders", "active", "welcome"]
+    list_filter = ["week", "weekday", "active", "welcome"]
     search_fields = ["name"]
     fields = TEMPLATE_FIELDS
     autocomplete_fields = ["leader"]
-    inlines = [CurrentSlotHoldersInline]
+    inlines = [TemplateRequirementInline, CurrentSlotHoldersInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TemplateRequirement:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for the admin's change message
+        if not formset.has_changed():
+            return None
+        rows = sorted(
+            (f.cleaned_data for f in formset.forms
+             if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("qualification")),
+            key=lambda data: data.get("position") or 0,
+        )
+        _today, now = self.clock()
+        services.template_requirements_set(
+            template=form.instance, requirements=[(data["qualification"], data["seats"]) for data in rows], now=now, by=request.user,
+        )
+        return None
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -172,7 +203,7 @@ class SlotAssignmentAdmin(ServiceAdmin):
     search_fields = ["member__last_name", "member__first_name", "member__member_number", "template__name"]
     list_select_related = ["member", "template"]
     autocomplete_fields = ["member", "template"]
-    fields = ["member", "template", "start_date"]
+    fields = ["member", "template", "start_date", "seat", "seat_reason"]
     actions = ["end_slots"]
 
     def has_change_permission(self, request, obj=None):
@@ -180,8 +211,10 @@ class SlotAssignmentAdmin(ServiceAdmin):
 
     def save_model(self, request, obj, form, change):
         today, _now = self.clock()
+        seat = obj.seat if form.cleaned_data.get("seat") else seat_rules.AUTO
         slot = services.slot_assign(
-            template=obj.template, member=obj.member, start_date=obj.start_date, today=today, by=request.user
+            template=obj.template, member=obj.member, start_date=obj.start_date, today=today, by=request.user,
+            seat=seat, reason=obj.seat_reason,
         )
         _copy_saved(obj, slot)
 
@@ -203,7 +236,7 @@ class SlotAssignmentAdmin(ServiceAdmin):
 
 class RegistrationInline(admin.TabularInline):
     model = Registration
-    fields = ["member", "kind", "attendance", "attendance_at", "offered_at", "cancelled_at", "cancel_reason"]
+    fields = ["member", "kind", "seat", "attendance", "attendance_at", "offered_at", "cancelled_at", "cancel_reason"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -241,8 +274,8 @@ class ShiftAdmin(ReadOnlyAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(ReadOnlyAdmin):
-    list_display = ["shift", "member", "kind", "attendance", "offered_at", "cancelled_at", "cancel_reason"]
-    list_filter = ["kind", "attendance", ("cancelled_at", admin.EmptyFieldListFilter), "cancel_reason", "shift__week"]
+    list_display = ["shift", "member", "kind", "seat", "attendance", "offered_at", "cancelled_at", "cancel_reason"]
+    list_filter = ["kind", "seat", "attendance", ("cancelled_at", admin.EmptyFieldListFilter), "cancel_reason", "shift__week"]
     search_fields = ["member__last_name", "member__first_name", "member__member_number", "shift__name"]
     date_hierarchy = "shift__date"
     list_select_related = ["shift", "member"]
@@ -423,3 +456,71 @@ class WorkingMemberAdmin(ServiceAdmin, MemberAdmin):
         return self._form_action(request, queryset, form_class=SlotForm, title=_("Assign a regular slot"), apply=lambda m, data, today, by:
                                  services.slot_assign(template=data["template"], member=m, start_date=data["start_date"] or today,
                                                       today=today, by=by))
+
+
+# --- qualifications (DOMAIN.md §9): the list, and who holds which --------------------------------
+
+@admin.register(Qualification)
+class QualificationAdmin(ServiceAdmin):
+    """The list the coordinators keep: added and renamed through the services; the code stays."""
+
+    list_display = ["code", "name", "description", "position"]
+    search_fields = ["code", "name"]
+
+    def get_fields(self, request, obj=None):
+        return ["code", "name", "description"] if obj is None else ["code", "name", "description", "position"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["code", "position"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            _copy_saved(obj, quals.qualification_update(qualification=obj, name=obj.name, description=obj.description, by=request.user))
+        else:
+            _copy_saved(obj, quals.qualification_create(code=obj.code, name=obj.name, description=obj.description, by=request.user))
+
+
+@admin.register(MemberQualification)
+class MemberQualificationAdmin(ServiceAdmin):
+    """Grants are added through `member_qualification_grant` and revoked by the action (from
+    today, logged); a grant is never edited."""
+
+    list_display = ["member", "qualification", "since", "until", "revoked_on", "granted_by", "granted_at"]
+    list_filter = ["qualification", ("revoked_on", admin.EmptyFieldListFilter)]
+    search_fields = ["member__last_name", "member__first_name", "member__member_number"]
+    list_select_related = ["member", "qualification", "granted_by"]
+    autocomplete_fields = ["member"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["member", "qualification", "since", "until", "note"]
+        return ["member", "qualification", "since", "until", "note", "granted_by", "granted_at", "revoked_on", "revoke_reason",
+                "revoked_by", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        today, _now = self.clock()
+        _copy_saved(obj, quals.member_qualification_grant(
+            member=obj.member, qualification=obj.qualification, since=obj.since, until=obj.until, note=obj.note, today=today,
+            by=request.user,
+        ))
+
+    @admin.action(description=_("Revoke from today"), permissions=["add"])
+    def revoke(self, request, queryset):
+        today, _now = self.clock()
+        done = 0
+        for member_id, qualification_id in set(queryset.values_list("member_id", "qualification_id")):
+            member, qualification = Member.objects.get(pk=member_id), Qualification.objects.get(pk=qualification_id)
+            try:
+                with transaction.atomic():
+                    done += quals.member_qualification_revoke(member=member, qualification=qualification, today=today, by=request.user)
+            except SERVICE_ERRORS as error:
+                messages.error(request, f"{member}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+        if done:
+            messages.success(request, _("%(n)d grant(s) revoked.") % {"n": done})

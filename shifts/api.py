@@ -26,30 +26,39 @@ from rest_framework.response import Response
 from coopmarket import roles
 from coopmarket.api_support import IsCoordinator
 from coopmarket.dates import coop_today
+from members import qualifications as quals
 from members import selectors as member_selectors
 from members import services as member_services
 from members.api import MemberViewSet
-from members.models import Member
+from members.models import Member, MemberQualification, Qualification
 from members.serializers import MemberCreateSerializer, MemberUpdateSerializer
 
+from . import seats as seat_rules
 from . import selectors, services
 from .models import CounterEvent, Exemption, Leave, Registration, Shift, ShiftTemplate, SlotAssignment, StatusChange
 from .serializers import (
     AttendanceSerializer,
+    BookSerializer,
     CorrectionCreateSerializer,
     CorrectionSerializer,
     ExemptionCreateSerializer,
     ExemptionSerializer,
     ExtensionSerializer,
+    GrantSerializer,
     HistorySerializer,
     LeaveCreateSerializer,
     LeaveSerializer,
+    MemberQualificationSerializer,
     MemberRefSerializer,
     OptionalReasonSerializer,
     PeriodEndSerializer,
+    QualificationCreateSerializer,
+    QualificationSerializer,
+    QualificationUpdateSerializer,
     ReasonSerializer,
     ReenrolSerializer,
     RegistrationSerializer,
+    RevokeSerializer,
     ShiftDetailSerializer,
     ShiftRangeSerializer,
     ShiftSerializer,
@@ -58,6 +67,7 @@ from .serializers import (
     ShiftTemplateUpdateSerializer,
     SlotAssignSerializer,
     SlotSerializer,
+    TakeSerializer,
     WorkingMemberSerializer,
 )
 
@@ -119,7 +129,8 @@ def acting_for(request, member: Member | None) -> Member:
 
 def with_shift_facts(queryset, *, today: datetime.date):
     """Members with the lists WorkingMemberSerializer reads: slots current or future, the leave
-    and the exemption covering `today`. Three queries whatever the number of members.
+    and the exemption covering `today`, the qualifications held today. Four queries whatever the
+    number of members.
 
     A slot whose last day is today counts as gone: the services end a removed, unsubscribed or
     left member's slot on the day itself, cancelling that day's registrations."""
@@ -133,6 +144,10 @@ def with_shift_facts(queryset, *, today: datetime.date):
             "exemptions",
             queryset=Exemption.objects.filter(Q(start__lte=today), Q(end__isnull=True) | Q(end__gte=today)),
             to_attr="current_exemptions",
+        ),
+        Prefetch(
+            "qualification_grants", queryset=MemberQualification.objects.filter(quals.held_q(today)).select_related("qualification"),
+            to_attr="qualifications_today",
         ),
     )
 
@@ -151,36 +166,58 @@ class ShiftTemplateViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return [IsCoordinator()]
 
     def get_queryset(self):
-        return selectors.templates_with_slots()
+        return selectors.templates_with_slots().prefetch_related("requirements__qualification")
 
     def _render(self, template: ShiftTemplate, code=status.HTTP_200_OK):
-        return Response(ShiftTemplateSerializer(selectors.templates_with_slots().get(pk=template.pk)).data, status=code)
+        return Response(ShiftTemplateSerializer(self.get_queryset().get(pk=template.pk)).data, status=code)
+
+    @staticmethod
+    def _requirements(fields: dict):
+        rows = fields.pop("requirements", None)
+        return None if rows is None else [(row["qualification"], row["seats"]) for row in rows]
 
     @extend_schema(request=ShiftTemplateCreateSerializer, responses={201: ShiftTemplateSerializer})
     def create(self, request):
         data = ShiftTemplateCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        template = services.template_create(**data.validated_data)
+        fields = dict(data.validated_data)
+        requirements = self._requirements(fields)
+        welcome = fields.pop("welcome", False)
+        with transaction.atomic():
+            template = services.template_create(**fields)
+            if welcome:
+                template = services.template_update(template=template, now=self.now, welcome=True)
+            if requirements:
+                template = services.template_requirements_set(template=template, requirements=requirements, now=self.now, by=request.user)
         return self._render(template, status.HTTP_201_CREATED)
 
     @extend_schema(request=ShiftTemplateUpdateSerializer, responses=ShiftTemplateSerializer)
     def partial_update(self, request, pk=None):
+        """Change a template; `requirements` replaces its qualified seats (future shifts follow)."""
         template = get_object_or_404(ShiftTemplate, pk=pk)
         data = ShiftTemplateUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        template = services.template_update(template=template, now=self.now, **data.validated_data)
+        fields = dict(data.validated_data)
+        requirements = self._requirements(fields)
+        with transaction.atomic():
+            if requirements is not None:
+                template = services.template_requirements_set(template=template, requirements=requirements, now=self.now, by=request.user)
+            if fields:
+                template = services.template_update(template=template, now=self.now, **fields)
         return self._render(template)
 
     @extend_schema(request=SlotAssignSerializer, responses={201: SlotSerializer})
     @action(detail=True, methods=["post"], url_path="members")
     def members(self, request, pk=None):
-        """Give a standard member this regular slot (409 `slot_full`)."""
+        """Give a standard member this regular slot (409 `slot_full`, `shift_full` with the dates,
+        `not_qualified`, `welcome_first`)."""
         template = get_object_or_404(ShiftTemplate, pk=pk)
         data = SlotAssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         slot = services.slot_assign(
             template=template, member=data.validated_data["member"],
             start_date=data.validated_data.get("start_date") or self.today, today=self.today, by=request.user,
+            seat=data.validated_data.get("seat", seat_rules.AUTO), reason=data.validated_data["reason"],
         )
         return Response(SlotSerializer(slot).data, status=status.HTTP_201_CREATED)
 
@@ -241,6 +278,23 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def _shift(self) -> Shift:
         return get_object_or_404(Shift, pk=self.kwargs["pk"])
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": self.now, "today": self.today}
+
+    def list(self, request, *args, **kwargs):
+        """Shifts of the range, each with its seats (a constant number of queries per page)."""
+        page = self.paginate_queryset(self.get_queryset())
+        context = {**self.get_serializer_context(), "seat_facts": selectors.seat_facts(page)}
+        return self.get_paginated_response(ShiftSerializer(page, many=True, context=context).data)
+
+    def _acting(self, serializer_class) -> tuple[dict, Member, bool]:
+        """The request's validated body, the member it acts for, and whether a coordinator acts."""
+        require_coordinator_or_member(self.request)
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        member = acting_for(self.request, data.validated_data.get("member"))
+        return data.validated_data, member, roles.is_coordinator(self.request.user)
+
     def _member_in(self, data_source) -> Member:
         require_coordinator_or_member(self.request)
         data = MemberRefSerializer(data=data_source)
@@ -257,14 +311,15 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         serializer = ShiftDetailSerializer if sees_roster else ShiftSerializer
         return Response(serializer(shift, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=MemberRefSerializer, responses={201: RegistrationSerializer})
+    @extend_schema(request=BookSerializer, responses={201: RegistrationSerializer})
     @action(detail=True, methods=["post"])
     def registrations(self, request, pk=None):
-        """Book the shift (coordinators may also record a make-up on a past shift)."""
-        member = self._member_in(request.data)
+        """Book the shift (coordinators may also record a make-up on a past shift). The booking
+        takes a seat: `seat` names one, else the rule chooses (409 `not_qualified`, `welcome_first`)."""
+        data, member, coordinator = self._acting(BookSerializer)
         registration = services.shift_book(
-            shift=self._shift(), member=member, now=self.now, by=request.user,
-            as_coordinator=roles.is_coordinator(request.user),
+            shift=self._shift(), member=member, now=self.now, by=request.user, as_coordinator=coordinator,
+            seat=data.get("seat", seat_rules.AUTO), reason=data["reason"] if coordinator else "",
         )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
@@ -317,12 +372,16 @@ class ShiftViewSet(ClockMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         services.shift_offer_withdraw(shift=self._shift(), member=member, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=MemberRefSerializer, responses={201: RegistrationSerializer})
+    @extend_schema(request=TakeSerializer, responses={201: RegistrationSerializer})
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None):
-        """Take a shift offered on the exchange: the registration moves to the taker."""
-        member = self._member_in(request.data)
-        registration = services.shift_take(shift=self._shift(), member=member, now=self.now, by=request.user)
+        """Take a shift offered on the exchange: the registration moves to the taker, with its seat
+        (409 `not_qualified` for a qualified seat the taker does not hold)."""
+        data, member, coordinator = self._acting(TakeSerializer)
+        registration = services.shift_take(
+            shift=self._shift(), member=member, now=self.now, by=request.user, as_coordinator=coordinator,
+            reason=data["reason"] if coordinator else "",
+        )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
@@ -339,7 +398,7 @@ class WorkingMemberViewSet(ClockMixin, MemberViewSet):
     coordinators' decisions on a member's work (DOMAIN.md §4-§5)."""
 
     serializer_class = WorkingMemberSerializer
-    coordinator_or_self_actions = MemberViewSet.coordinator_or_self_actions | {"history"}
+    coordinator_or_self_actions = MemberViewSet.coordinator_or_self_actions | {"history", "qualifications"}
 
     def get_queryset(self):
         return with_shift_facts(super().get_queryset(), today=self.today)
@@ -472,3 +531,73 @@ class WorkingMemberViewSet(ClockMixin, MemberViewSet):
         member.refresh_from_db(fields=["counter_standard", "counter_ftop"])
         result = {"events": rows, "counters": {"standard": member.counter_standard, "ftop": member.counter_ftop}}
         return Response(CorrectionSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses=MemberQualificationSerializer(many=True),
+        description="Every grant of the member (held, coming, expired or revoked).",
+    )
+    @extend_schema(methods=["POST"], request=GrantSerializer, responses={201: MemberQualificationSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="qualifications")
+    def qualifications(self, request, pk=None):
+        """Grant a qualification (coordinators): held from `since` (default today), until `until`."""
+        member = self._member()
+        if request.method == "GET":
+            self.check_object_permissions(request, member)
+            grants = MemberQualification.objects.filter(member=member).select_related("qualification").order_by("since", "id")
+            return Response(MemberQualificationSerializer(grants, many=True).data)
+        if not roles.is_coordinator(request.user):
+            raise exceptions.PermissionDenied(_("Only coordinators grant qualifications."))
+        data = GrantSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = quals.member_qualification_grant(
+            member=member, qualification=data.validated_data["qualification"], since=data.validated_data.get("since") or self.today,
+            until=data.validated_data["until"], note=data.validated_data["note"], today=self.today, by=request.user,
+        )
+        return Response(MemberQualificationSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevokeSerializer, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"qualifications/(?P<code>[-a-z0-9_]{1,20})")
+    def qualification_revoke(self, request, pk=None, code=None):
+        """Revoke a qualification from today (coordinators; 404 when the member does not hold it)."""
+        member = self._member()
+        qualification = get_object_or_404(Qualification, code=code)
+        data = RevokeSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        if not quals.holds_or_will(member, qualification, self.today):
+            raise exceptions.NotFound(_("This member does not hold this qualification."))
+        quals.member_qualification_revoke(member=member, qualification=qualification, today=self.today,
+                                          reason=data.validated_data["reason"], by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QualificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The qualifications the coordinators keep (DOMAIN.md §9): any signed-in user reads them."""
+
+    serializer_class = QualificationSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[-a-z0-9_]{1,20}"
+    pagination_class = None
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [permissions.IsAuthenticated()]
+        return [IsCoordinator()]
+
+    def get_queryset(self):
+        return quals.qualification_list()
+
+    def _render(self, qualification: Qualification, code=status.HTTP_200_OK):
+        return Response(QualificationSerializer(self.get_queryset().get(pk=qualification.pk)).data, status=code)
+
+    @extend_schema(request=QualificationCreateSerializer, responses={201: QualificationSerializer})
+    def create(self, request):
+        data = QualificationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(quals.qualification_create(by=request.user, **data.validated_data), status.HTTP_201_CREATED)
+
+    @extend_schema(request=QualificationUpdateSerializer, responses=QualificationSerializer)
+    def partial_update(self, request, code=None):
+        qualification = get_object_or_404(Qualification, code=code)
+        data = QualificationUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return self._render(quals.qualification_update(qualification=qualification, by=request.user, **data.validated_data))

@@ -8,9 +8,10 @@ class ShiftsConfig(AppConfig):
     verbose_name = _("Shifts")
 
     def ready(self):
-        from members.signals import member_left, membership_changed
+        from members.signals import member_left, membership_changed, qualifications_changed
 
         from . import services
 
         membership_changed.connect(services.on_membership_changed, dispatch_uid="shifts.membership_changed")
         member_left.connect(services.on_member_left, dispatch_uid="shifts.member_left")
+        qualifications_changed.connect(services.on_qualifications_changed, dispatch_uid="shifts.qualifications_changed")

@@ -17,9 +17,11 @@ def blank_lines(shift: Shift, registered: int) -> int:
     return max(MIN_BLANK_LINES, shift.capacity - registered)
 
 
-def shift_sheet_pdf(shift: Shift, registrations: list[Registration]) -> bytes:
-    """The A4 sheet the shift leader prints: who is expected, a tick and signature column, and
-    blank lines for members who come without booking."""
+def shift_sheet_pdf(shift: Shift, registrations: list[Registration], *, seats=None) -> bytes:
+    """The A4 sheet the shift leader prints: who is expected (with their seat and the
+    qualifications each holds on the day, `registration.held`), a tick and signature column, and
+    blank lines for members who come without booking. `seats` (selectors.SeatFacts) lists the
+    qualified seats and those still without a qualified member."""
     zone = services.coop_zone()
     return render_pdf("shifts/pdf/sheet.html", {
         "coop_name": settings.COOP_NAME,
@@ -29,5 +31,7 @@ def shift_sheet_pdf(shift: Shift, registrations: list[Registration]) -> bytes:
         "registrations": registrations,
         "blank_lines": range(blank_lines(shift, len(registrations))),
         "leader": shift.template.leader if shift.template_id else None,
+        "seats": seats.rows() if seats is not None and seats.requirements else [],
+        "empty_seats": seats.empty if seats is not None else [],
         "printed_at": timezone.localtime(timezone.now(), zone),
     })

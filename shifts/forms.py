@@ -1,11 +1,15 @@
 """Forms of the coordination team's shift pages. They parse input; the services apply the rules."""
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from members import selectors as member_selectors
 from members.models import Member
 
-from .models import Registration, ShiftTemplate
+from .models import Registration, ShiftTemplate, SlotAssignment
+from .seats import AUTO, OPEN
+
+SEAT_AUTO, SEAT_OPEN = "", "open"
 
 STATES = Registration.Attendance.choices
 
@@ -52,6 +56,30 @@ class AddMemberForm(forms.Form):
         label=_("Member"), max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("Number, card or name")}),
     )
+    seat = forms.ChoiceField(label=_("Seat"), required=False, choices=[])
+    reason = forms.CharField(
+        label=_("Reason (member without the qualification)"), required=False, max_length=255,
+        help_text=_("Only when the coop allows coordinators to seat a member without the qualification: it is logged."),
+    )
+
+    def __init__(self, *args, seats=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.qualifications = {q.code: q for q in seats}
+        self.fields["seat"].choices = [
+            (SEAT_AUTO, _("Chosen by the rules")), (SEAT_OPEN, _("An open seat")),
+            *((q.code, q.display_name) for q in seats),
+        ]
+        if not seats:
+            self.fields["seat"].widget = forms.HiddenInput()
+            self.fields["reason"].widget = forms.HiddenInput()
+
+    def clean_seat(self):
+        value = self.cleaned_data.get("seat") or SEAT_AUTO
+        if value == SEAT_AUTO:
+            return AUTO
+        if value == SEAT_OPEN:
+            return OPEN
+        return self.qualifications[value]
 
     def clean_member(self) -> Member:
         text = self.cleaned_data["member"]
@@ -67,6 +95,23 @@ class AddMemberForm(forms.Form):
                 _("Several members match: %(names)s. Type the member number.") % {"names": names}
             )
         return matches[0]
+
+
+class WelcomeDeskForm(forms.Form):
+    """The welcome desk: a newcomer registered on this welcome session gets their first regular slot."""
+
+    member = forms.ModelChoiceField(label=_("Newcomer"), queryset=Member.objects.none())
+    template = forms.ModelChoiceField(
+        label=_("First regular slot"), queryset=ShiftTemplate.objects.filter(active=True, welcome=False),
+        help_text=_("From today; the attendance of the session is recorded if it was not."),
+    )
+
+    def __init__(self, *args, registrations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        ids = [r.member_id for r in registrations if r.member.shift_type == Member.ShiftType.STANDARD]
+        open_slot = SlotAssignment.objects.filter(member=OuterRef("pk"), end_date__isnull=True)
+        self.fields["member"].queryset = Member.objects.filter(pk__in=ids).exclude(Exists(open_slot)).order_by("last_name", "first_name")
+        self.fields["member"].label_from_instance = lambda m: f"{m.display_number} {m.full_name}"
 
 
 class ShiftTypeForm(forms.Form):

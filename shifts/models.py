@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import AppendOnlyModel, Member
+from members.models import AppendOnlyModel, Member, Qualification
 
 from . import status as st
 
@@ -28,6 +28,8 @@ class ShiftTemplate(models.Model):
     required_skill = models.CharField(_("required skill"), max_length=100, blank=True)
     leader = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_templates", verbose_name=_("leader"))
     active = models.BooleanField(_("active"), default=True)
+    # A welcome session (DOMAIN.md §9): attending sets the member's welcome date; no points.
+    welcome = models.BooleanField(_("welcome session"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,6 +58,7 @@ class Shift(models.Model):
     week = models.CharField(_("week"), max_length=1, choices=WEEK_CHOICES)
     cancelled = models.BooleanField(_("cancelled"), default=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    welcome = models.BooleanField(_("welcome session"), default=False)
 
     class Meta:
         ordering = ["start", "name"]
@@ -70,6 +73,50 @@ class Shift(models.Model):
         return f"{self.name} {self.start:%Y-%m-%d %H:%M}"
 
 
+class SeatRequirement(models.Model):
+    """How many seats need a qualification (DOMAIN.md §9), in order; the other seats are open."""
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="%(class)ss")
+    seats = models.PositiveSmallIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.qualification_id}:{self.seats}"
+
+
+class TemplateRequirement(SeatRequirement):
+    """A template's qualified seats."""
+
+    template = models.ForeignKey(ShiftTemplate, on_delete=models.CASCADE, related_name="requirements")
+
+    class Meta:
+        ordering = ["template", "position", "id"]
+        verbose_name = _("qualified seats")
+        verbose_name_plural = _("qualified seats")
+        constraints = [
+            models.UniqueConstraint(fields=["template", "qualification"], name="one_requirement_per_template_and_qualification"),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="template_requirement_seats_positive"),
+        ]
+
+
+class ShiftRequirement(SeatRequirement):
+    """A shift's qualified seats, copied from its template (future shifts follow template changes)."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="requirements")
+
+    class Meta:
+        ordering = ["shift", "position", "id"]
+        verbose_name = _("qualified seats of a shift")
+        verbose_name_plural = _("qualified seats of shifts")
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "qualification"], name="one_requirement_per_shift_and_qualification"),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="shift_requirement_seats_positive"),
+        ]
+
+
 class SlotAssignment(models.Model):
     """A standard member's regular slot: one template, from a start date, until ended."""
 
@@ -78,6 +125,9 @@ class SlotAssignment(models.Model):
     start_date = models.DateField(_("from"))
     end_date = models.DateField(_("until"), null=True, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=255, blank=True)
+    # The seat the slot takes on its shifts: a qualification's seat, or an open seat (null).
+    seat = models.ForeignKey(Qualification, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("seat"))
+    seat_reason = models.CharField(_("qualification confirmed by coordinators because"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -111,6 +161,10 @@ class Registration(models.Model):
     offered_at = models.DateTimeField(_("offered on the exchange"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=32, blank=True)
+    # The seat taken (DOMAIN.md §9): a qualification's seat, or an open seat (null).
+    seat = models.ForeignKey(Qualification, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("seat"))
+    # Coordinators seated a member without the seat's qualification (a parameter allows it): why.
+    seat_reason = models.CharField(_("qualification confirmed by coordinators because"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

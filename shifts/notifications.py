@@ -290,18 +290,31 @@ def reminders_send(*, today: datetime.date, now: datetime.datetime) -> int:
 
 
 def understaffed_calls_send(*, today: datetime.date, now: datetime.datetime) -> int:
-    """Call FTOP members who may book to the shifts of the next days that are under-filled.
+    """Call FTOP members who may book to the shifts of the next days that are under-filled, and
+    to the shifts flagged "no leader" (a qualified seat still empty, DOMAIN.md §9).
 
-    One e-mail per member listing the shifts not announced to them before (one log row per
-    shift), leaving out shifts they are on and days of their leave."""
-    from .selectors import shifts_with_seats
+    Members trained for an empty qualified seat are called first (their e-mail names the seat);
+    a member is called only to shifts where the seat rule gives them a seat, and to a shift that
+    is only flagged (not under-filled) only when they hold a qualification it lacks. One e-mail per
+    member listing the shifts not announced to them before (one log row per shift), leaving out
+    shifts they are on and days of their leave."""
+    from members import qualifications as quals
+
+    from . import seats as seat_rules
+    from .selectors import mark_seats, shifts_with_seats, shifts_without_leader
     from .services import BOOKABLE_STATUSES
 
     last = today + datetime.timedelta(days=understaffed_days())
-    shifts = list(
+    understaffed = list(
         shifts_with_seats(now=now).filter(cancelled=False, start__gt=now, date__lte=last)
         .alias(fill=F("seats_taken") * 100).filter(fill__lt=F("capacity") * understaffed_percent())
     )
+    short = {shift.pk for shift in understaffed}
+    by_pk = {shift.pk: shift for shift in mark_seats(understaffed, now=now, today=today)}
+    for shift in shifts_without_leader(now=now, today=today):
+        if shift.start > now:
+            by_pk.setdefault(shift.pk, shift)
+    shifts = sorted(by_pk.values(), key=lambda s: (s.start, s.pk))
     if not shifts:
         return 0
     members = list(
@@ -310,24 +323,40 @@ def understaffed_calls_send(*, today: datetime.date, now: datetime.datetime) -> 
         .exclude(notification_preference__understaffed_calls=False).order_by("pk")
     )
     ids = [m.pk for m in members]
+    horizon = max(s.date for s in shifts)
     registered = set(Registration.objects.filter(LIVE, shift__in=shifts, member_id__in=ids).values_list("member_id", "shift_id"))
     announced = set(NotificationLog.objects.filter(
         kind=Kind.UNDERSTAFFED, member_id__in=ids, key__in=[f"shift-{s.pk}" for s in shifts],
     ).values_list("member_id", "key"))
     leaves: dict[int, list[Leave]] = {}
-    for leave in Leave.objects.filter(member_id__in=ids, start__lte=last, end__gte=today):
+    for leave in Leave.objects.filter(member_id__in=ids, start__lte=horizon, end__gte=today):
         leaves.setdefault(leave.member_id, []).append(leave)
+    seated = any(shift.seat_facts.requirements for shift in shifts)
+    holdings = quals.holdings_of(ids, first=today, last=horizon) if seated else {}
+    holders = quals.holders_count(today) if seated else {}
     zone = coop_zone()
-    sent = 0
+    calls = []
     for member in members:
-        mine = [
-            shift for shift in shifts
-            if (member.pk, shift.pk) not in registered and (member.pk, f"shift-{shift.pk}") not in announced
-            and not any(leave.start <= shift.date <= leave.end for leave in leaves.get(member.pk, ()))
-        ]
-        if not mine:
-            continue
-        rows = [{"shift": s, "start": s.start.astimezone(zone), "end": s.end.astimezone(zone),
-                 "free": s.capacity - s.seats_taken} for s in mine]
-        sent += deliver(member, [(Kind.UNDERSTAFFED, f"shift-{s.pk}") for s in mine], "understaffed", {"rows": rows})
+        rows = []
+        for shift in shifts:
+            if (member.pk, shift.pk) in registered or (member.pk, f"shift-{shift.pk}") in announced:
+                continue
+            if any(leave.start <= shift.date <= leave.end for leave in leaves.get(member.pk, ())):
+                continue
+            held = quals.ids_held_from(holdings.get(member.pk, {}), shift.date)
+            choice = seat_rules.choose(shift.seat_facts.rules, held=held, holders=holders)
+            if not choice.ok:
+                continue
+            needed = next((q for q, _n in shift.empty_seats if q.pk == choice.seat), None)
+            if shift.pk not in short and needed is None:
+                continue
+            rows.append({"shift": shift, "start": shift.start.astimezone(zone), "end": shift.end.astimezone(zone),
+                         "free": shift.capacity - shift.seats_taken, "needed": needed})
+        if rows:
+            calls.append((member, rows))
+    # Members trained for an empty qualified seat first.
+    calls.sort(key=lambda call: (not any(row["needed"] for row in call[1]), call[0].pk))
+    sent = 0
+    for member, rows in calls:
+        sent += deliver(member, [(Kind.UNDERSTAFFED, f"shift-{row['shift'].pk}") for row in rows], "understaffed", {"rows": rows})
     return sent

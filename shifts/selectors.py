@@ -1,5 +1,6 @@
 """Reads shared by the shifts API and pages: annotated in one query, whatever the row count."""
 import datetime
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import (
@@ -20,8 +21,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from members.models import CoopParameters, Member
+from members import qualifications as quals
+from members.models import CoopParameters, Member, MemberQualification, Qualification
 
+from . import seats as seat_rules
 from .models import (
     CounterEvent,
     Exemption,
@@ -29,9 +32,11 @@ from .models import (
     Leave,
     Registration,
     Shift,
+    ShiftRequirement,
     ShiftTemplate,
     SlotAssignment,
     StatusChange,
+    TemplateRequirement,
 )
 
 LIVE = Q(cancelled_at__isnull=True)
@@ -88,7 +93,7 @@ def understaffed_shifts(*, first: datetime.date, last: datetime.date, now: datet
 
 def roster(shift: Shift):
     """The shift's live registrations with their members, by name: one query."""
-    return shift.registrations.filter(LIVE).select_related("member").order_by("member__last_name", "member__first_name", "id")
+    return shift.registrations.filter(LIVE).select_related("member", "seat").order_by("member__last_name", "member__first_name", "id")
 
 
 def _current_slot(today: datetime.date):
@@ -196,6 +201,131 @@ def timeline_facts(member: Member) -> dict:
         "exemptions": list(Exemption.objects.filter(member=member)),
         "extensions": list(Extension.objects.filter(member=member).select_related("author")),
     }
+
+
+# --- qualified seats and the "no leader" flag (DOMAIN.md §9) ----------------------------------
+
+@dataclass
+class SeatFacts:
+    """One shift's seats: its qualified seats (in order, with their qualification), the live
+    registrations per seat, and how many of those on a qualified seat hold it on the shift's date."""
+
+    capacity: int
+    requirements: list[tuple[Qualification, int]] = field(default_factory=list)
+    taken: dict = field(default_factory=dict)
+    filled: dict = field(default_factory=dict)
+
+    @property
+    def rules(self) -> seat_rules.Seats:
+        return seat_rules.Seats(self.capacity, tuple(seat_rules.Requirement(q.pk, n) for q, n in self.requirements), self.taken)
+
+    @property
+    def free(self) -> dict:
+        return self.rules.free_by_seat()
+
+    @property
+    def empty(self) -> list[tuple[Qualification, int]]:
+        """Qualified seats no qualified member sits on yet: (qualification, how many)."""
+        empty = seat_rules.empty_qualified(self.rules.requirements, self.filled)
+        return [(q, empty[q.pk]) for q, _n in self.requirements if q.pk in empty]
+
+    def rows(self) -> list[dict]:
+        """For pages: each qualified seat with its numbers, then the open seats."""
+        free = self.free
+        rows = [{"qualification": q, "seats": n, "taken": self.taken.get(q.pk, 0), "filled": self.filled.get(q.pk, 0),
+                 "free": free[q.pk]} for q, n in self.requirements]
+        rows.append({"qualification": None, "seats": self.rules.open_seats, "taken": self.taken.get(None, 0), "free": free[None]})
+        return rows
+
+
+def seat_facts(shifts) -> dict[int, SeatFacts]:
+    """SeatFacts for many shifts in two queries (one when none has a qualified seat): the qualified
+    seats, then the registrations per shift and seat, counting those who hold their seat's
+    qualification on the shift's date."""
+    shifts = list(shifts)
+    facts = {shift.pk: SeatFacts(shift.capacity) for shift in shifts}
+    for requirement in ShiftRequirement.objects.filter(shift_id__in=list(facts)).select_related("qualification").order_by("shift_id", "position", "id"):
+        facts[requirement.shift_id].requirements.append((requirement.qualification, requirement.seats))
+    seated = [shift_id for shift_id, fact in facts.items() if fact.requirements]
+    if seated:
+        day = OuterRef("shift__date")
+        holds = MemberQualification.objects.filter(
+            Q(until__isnull=True) | Q(until__gte=day), Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
+            member_id=OuterRef("member_id"), qualification_id=OuterRef("seat_id"), since__lte=day,
+        )
+        rows = (
+            Registration.objects.filter(LIVE, shift_id__in=seated).annotate(holds=Exists(holds))
+            .values("shift_id", "seat_id").annotate(n=Count("id"), qualified=Count("id", filter=Q(holds=True))).order_by()
+        )
+        for row in rows:
+            fact = facts[row["shift_id"]]
+            fact.taken[row["seat_id"]] = row["n"]
+            if row["seat_id"] is not None:
+                fact.filled[row["seat_id"]] = row["qualified"]
+    for shift in shifts:
+        if not facts[shift.pk].requirements:
+            facts[shift.pk].taken = {None: getattr(shift, "seats_taken", 0)}
+    return facts
+
+
+def requirements_texts(template_ids) -> dict[int, str]:
+    """{template id: "leader:1;cashier:2"} (the interchange's `requirements` column): one query."""
+    pairs: dict[int, list[tuple[str, int]]] = {}
+    for template_id, code, seats in TemplateRequirement.objects.filter(template_id__in=list(template_ids)).order_by(
+        "template_id", "position", "id",
+    ).values_list("template_id", "qualification__code", "seats"):
+        pairs.setdefault(template_id, []).append((code, seats))
+    return {template_id: seat_rules.requirements_text(rows) for template_id, rows in pairs.items()}
+
+
+def no_leader_days() -> int:
+    return CoopParameters.current().no_leader_days
+
+
+def flags_no_leader(shift, fact: SeatFacts, *, now: datetime.datetime, today: datetime.date, days: int) -> bool:
+    """A shift not cancelled, not ended, within `days` days, with a qualified seat still empty."""
+    return (
+        not shift.cancelled and shift.end > now and shift.date <= today + datetime.timedelta(days=days)
+        and bool(fact.requirements) and bool(fact.empty)
+    )
+
+
+def mark_seats(shifts, *, now: datetime.datetime, today: datetime.date) -> list:
+    """Give each shift `seat_facts` and `no_leader` (the flag) and `empty_seats`: two queries."""
+    shifts = list(shifts)
+    facts = seat_facts(shifts)
+    days = no_leader_days()
+    for shift in shifts:
+        shift.seat_facts = facts[shift.pk]
+        shift.no_leader = flags_no_leader(shift, facts[shift.pk], now=now, today=today, days=days)
+        shift.empty_seats = facts[shift.pk].empty if shift.no_leader else []
+    return shifts
+
+
+def shifts_without_leader(*, now: datetime.datetime, today: datetime.date) -> list:
+    """Shifts flagged "no leader" now (a qualified seat empty within the parameter's days), with
+    their seats: three queries."""
+    last = today + datetime.timedelta(days=no_leader_days())
+    candidates = shifts_with_seats(now=now).filter(
+        cancelled=False, end__gt=now, date__gte=today, date__lte=last, requirements__isnull=False,
+    ).distinct()
+    return [shift for shift in mark_seats(candidates, now=now, today=today) if shift.no_leader]
+
+
+def roster_qualifications(shift: Shift) -> dict[int, list[Qualification]]:
+    """The qualifications each member registered on the shift holds on its date (for the roster
+    and the sheet): one query, also for an empty roster."""
+    members = Registration.objects.filter(LIVE, shift=shift).values("member_id")
+    grants = (
+        MemberQualification.objects.filter(quals.held_q(shift.date), member_id__in=members)
+        .select_related("qualification").order_by("qualification__position", "qualification__code")
+    )
+    found: dict[int, list[Qualification]] = {}
+    for grant in grants:
+        mine = found.setdefault(grant.member_id, [])
+        if grant.qualification not in mine:
+            mine.append(grant.qualification)
+    return found
 
 
 # --- the interchange files (CONTRACT.md §7) -----------------------------------------------------

@@ -3,12 +3,14 @@ member decisions, and the member object's shift fields."""
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from members.models import Member
+from members import qualifications as quals
+from members.models import Member, MemberQualification, Qualification
 from members.serializers import CountersSerializer, MemberSerializer
 
 from .models import (
@@ -26,17 +28,92 @@ from .models import (
 )
 
 MEMBERS = Member.objects.all()
+QUALIFICATIONS = Qualification.objects.all()
+CODE_PATTERN = r"^[-a-z0-9_]{1,20}$"
+
+
+# --- qualifications ------------------------------------------------------------------------------
+
+class QualificationCodeField(serializers.SlugRelatedField):
+    """A qualification named by its code (`leader`); an unknown code is a 400."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", QUALIFICATIONS)
+        kwargs.setdefault("help_text", _("A qualification code, e.g. leader, cashier, reception."))
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(CODE_PATTERN, data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40].replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
+class QualificationSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+    holders = serializers.IntegerField(read_only=True, help_text=_("Members (not left) holding it today."))
+
+    class Meta:
+        model = Qualification
+        fields = ["id", "code", "name", "description", "holders"]
+        read_only_fields = fields
+
+
+class QualificationCreateSerializer(serializers.Serializer):
+    code = serializers.RegexField(CODE_PATTERN, max_length=20, help_text=_("Lower-case letters, digits, - and _; never changes."))
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class QualificationUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class MemberQualificationSerializer(serializers.ModelSerializer):
+    qualification = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = MemberQualification
+        fields = ["id", "qualification", "since", "until", "revoked_on", "revoke_reason", "note", "granted_at"]
+        read_only_fields = fields
+
+
+class GrantSerializer(serializers.Serializer):
+    qualification = QualificationCodeField()
+    since = serializers.DateField(required=False, help_text=_("Default today; a past training may be recorded with its date."))
+    until = serializers.DateField(required=False, allow_null=True, default=None, help_text=_("Last day held (expiry); none: no expiry."))
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["until"] < attrs["since"]:
+            raise serializers.ValidationError({"until": [_("The expiry is on or after the start.")]})
+        return attrs
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class RequirementSerializer(serializers.Serializer):
+    qualification = QualificationCodeField()
+    seats = serializers.IntegerField(min_value=0, max_value=1000, help_text=_("Seats that need it (0: none)."))
 
 
 # --- templates and regular slots ---------------------------------------------------------------
 
 class ShiftTemplateSerializer(serializers.ModelSerializer):
     slots_taken = serializers.IntegerField(read_only=True, help_text=_("Members holding this regular slot now."))
+    requirements = serializers.SerializerMethodField(help_text=_("Seats that need a qualification, in order; the rest are open."))
 
     class Meta:
         model = ShiftTemplate
-        fields = ["id", "name", "week", "weekday", "start_time", "end_time", "capacity", "required_skill", "active", "slots_taken"]
+        fields = ["id", "name", "week", "weekday", "start_time", "end_time", "capacity", "required_skill", "active", "welcome",
+                  "requirements", "slots_taken"]
         read_only_fields = fields
+
+    @extend_schema_field(RequirementSerializer(many=True))
+    def get_requirements(self, template):
+        return [{"qualification": r.qualification.code, "seats": r.seats} for r in template.requirements.all()]
 
 
 class ShiftTemplateCreateSerializer(serializers.Serializer):
@@ -47,6 +124,8 @@ class ShiftTemplateCreateSerializer(serializers.Serializer):
     end_time = serializers.TimeField()
     capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     required_skill = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    welcome = serializers.BooleanField(required=False, default=False, help_text=_("A welcome session (no points; sets welcomed_on)."))
+    requirements = RequirementSerializer(many=True, required=False, max_length=50)
 
 
 class ShiftTemplateUpdateSerializer(serializers.Serializer):
@@ -57,17 +136,37 @@ class ShiftTemplateUpdateSerializer(serializers.Serializer):
     end_time = serializers.TimeField(required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     required_skill = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    welcome = serializers.BooleanField(required=False, help_text=_("A welcome session (no points; sets welcomed_on)."))
+    requirements = RequirementSerializer(
+        many=True, required=False, max_length=50,
+        help_text=_("The whole list of qualified seats (replaces it); future shifts follow, registrations there stay."),
+    )
+
+    def validate_requirements(self, rows):
+        # A PATCH is partial, and DRF makes nested fields optional too: each row needs both.
+        if any("qualification" not in row or "seats" not in row for row in rows):
+            raise serializers.ValidationError(_("Each row names a qualification and its seats."))
+        return rows
+
+
+SEAT_HELP = _("The seat: a qualification code, or null for an open seat. Left out: the rule chooses (the free qualified "
+              "seat the member holds, fewest holders first, before an open seat).")
+OVERRIDE_HELP = _("Coordinators only, when the coop parameter allows it: seat a member without the qualification; the reason is logged.")
 
 
 class SlotAssignSerializer(serializers.Serializer):
     member = serializers.PrimaryKeyRelatedField(queryset=MEMBERS)
     start_date = serializers.DateField(required=False, help_text=_("Default: today."))
+    seat = QualificationCodeField(required=False, allow_null=True, help_text=SEAT_HELP)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="", help_text=OVERRIDE_HELP)
 
 
 class SlotSerializer(serializers.ModelSerializer):
+    seat = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
     class Meta:
         model = SlotAssignment
-        fields = ["id", "member", "template", "start_date", "end_date"]
+        fields = ["id", "member", "template", "start_date", "end_date", "seat"]
         read_only_fields = fields
 
 
@@ -75,10 +174,12 @@ class SlotSerializer(serializers.ModelSerializer):
 
 class RegistrationSerializer(serializers.ModelSerializer):
     offered = serializers.SerializerMethodField(help_text=_("Offered on the exchange."))
+    seat = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True,
+                                        help_text=_("The qualification of the seat taken; null: an open seat."))
 
     class Meta:
         model = Registration
-        fields = ["id", "shift", "member", "kind", "attendance", "offered"]
+        fields = ["id", "shift", "member", "kind", "attendance", "offered", "seat"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.BooleanField())
@@ -87,13 +188,55 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
 
 class ShiftSerializer(serializers.ModelSerializer):
+    """A shift with its seats. `seat_facts` in the context (shift id -> selectors.SeatFacts) keeps
+    a page of shifts at a constant number of queries."""
+
     seats_taken = serializers.IntegerField(read_only=True)
     offered = serializers.BooleanField(read_only=True, help_text=_("A registration on it is offered on the exchange."))
+    requirements = serializers.SerializerMethodField(help_text=_("Seats that need a qualification, in order; the rest are open."))
+    seats_free = serializers.SerializerMethodField(help_text=_("Free seats per qualification code."))
+    open = serializers.SerializerMethodField(help_text=_("Free open seats."))
+    no_leader = serializers.SerializerMethodField(help_text=_("A qualified seat is still empty within the coop's warning days."))
 
     class Meta:
         model = Shift
-        fields = ["id", "template", "name", "date", "week", "start", "end", "capacity", "seats_taken", "offered", "cancelled"]
+        fields = ["id", "template", "name", "date", "week", "start", "end", "capacity", "seats_taken", "offered", "cancelled",
+                  "welcome", "requirements", "seats_free", "open", "no_leader"]
         read_only_fields = fields
+
+    def _facts(self, shift):
+        facts = self.context.get("seat_facts")
+        if facts is None or shift.pk not in facts:
+            from .selectors import seat_facts
+
+            facts = seat_facts([shift])
+            self.context["seat_facts"] = {**(self.context.get("seat_facts") or {}), **facts}
+        return facts[shift.pk]
+
+    @extend_schema_field(RequirementSerializer(many=True))
+    def get_requirements(self, shift):
+        return [{"qualification": q.code, "seats": n} for q, n in self._facts(shift).requirements]
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField(min_value=0)))
+    def get_seats_free(self, shift):
+        free = self._facts(shift).free
+        return {q.code: free[q.pk] for q, _n in self._facts(shift).requirements}
+
+    @extend_schema_field(serializers.IntegerField(min_value=0))
+    def get_open(self, shift) -> int:
+        return self._facts(shift).free[None]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_no_leader(self, shift) -> bool:
+        from .selectors import flags_no_leader, no_leader_days
+
+        if "no_leader_days" not in self.context:
+            self.context["no_leader_days"] = no_leader_days()
+        now = self.context.get("now")
+        today = self.context.get("today")
+        if now is None or today is None:
+            return False
+        return flags_no_leader(shift, self._facts(shift), now=now, today=today, days=self.context["no_leader_days"])
 
 
 class ShiftDetailSerializer(ShiftSerializer):
@@ -122,6 +265,15 @@ class MemberRefSerializer(serializers.Serializer):
     """A member acting on a shift; cooperators may leave it out to mean themselves."""
 
     member = serializers.PrimaryKeyRelatedField(queryset=MEMBERS, required=False)
+
+
+class BookSerializer(MemberRefSerializer):
+    seat = QualificationCodeField(required=False, allow_null=True, help_text=SEAT_HELP)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="", help_text=OVERRIDE_HELP)
+
+
+class TakeSerializer(MemberRefSerializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="", help_text=OVERRIDE_HELP)
 
 
 class AttendanceSerializer(serializers.Serializer):
@@ -236,11 +388,23 @@ def _period(row) -> dict | None:
 
 
 class WorkingMemberSerializer(MemberSerializer):
-    """MemberSerializer with `regular_slot`, `leave` and `exemption` filled.
+    """MemberSerializer with `regular_slot`, `leave` and `exemption` filled, and the
+    qualifications held today and the welcome date (DOMAIN.md §9).
 
     Reads the lists prefetched by `shifts.api.with_shift_facts` (current or future slots, current
-    leaves and exemptions as of the context's `today`); falls back to a query when absent.
+    leaves and exemptions, qualifications held as of the context's `today`); falls back to a query
+    when absent.
     """
+
+    qualifications = serializers.SerializerMethodField(help_text=_("Codes of the qualifications held today."))
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "qualifications", "welcomed_on"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.RegexField(CODE_PATTERN)))
+    def get_qualifications(self, member) -> list[str]:
+        return quals.held_codes_today(member, self._today())
 
     def _today(self) -> datetime.date:
         from coopmarket.dates import coop_today

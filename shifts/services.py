@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from itertools import groupby
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
-from members.models import CoopParameters, Member, MemberStateChange, ShareSubscription
+from members import qualifications as quals
+from members.models import CoopParameters, Member, MemberStateChange, Qualification, ShareSubscription
 
 from . import cycle, notifications
+from . import seats as seat_rules
 from . import status as st
 from .models import (
     CounterEvent,
@@ -27,9 +30,11 @@ from .models import (
     Leave,
     Registration,
     Shift,
+    ShiftRequirement,
     ShiftTemplate,
     SlotAssignment,
     StatusChange,
+    TemplateRequirement,
 )
 
 BOOKABLE_STATUSES = frozenset({
@@ -373,11 +378,11 @@ def _validate_template(fields: dict) -> None:
 
 @transaction.atomic
 def template_create(*, name: str, week: str, weekday: int, start_time, end_time, capacity: int | None = None,
-                    required_skill: str = "", leader: Member | None = None) -> ShiftTemplate:
+                    required_skill: str = "", leader: Member | None = None, welcome: bool = False) -> ShiftTemplate:
     capacity = capacity if capacity is not None else CoopParameters.current().shift_capacity
     fields = dict(name=name, week=week, weekday=weekday, start_time=start_time, end_time=end_time, capacity=capacity)
     _validate_template(fields)
-    return ShiftTemplate.objects.create(required_skill=required_skill, leader=leader, **fields)
+    return ShiftTemplate.objects.create(required_skill=required_skill, leader=leader, welcome=bool(welcome), **fields)
 
 
 @transaction.atomic
@@ -390,6 +395,7 @@ def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields
     merged = {k: getattr(template, k) for k in ("name", "week", "weekday", "start_time", "end_time", "capacity")}
     merged.update(fields)
     _validate_template(merged)
+    _check_template_seats(template, fields)
     if "capacity" in fields and template.slots.filter(end_date__isnull=True).count() > fields["capacity"]:
         raise RuleViolation("slot_full", _("More members hold this slot than the new capacity."))
     if "capacity" in fields:
@@ -404,7 +410,8 @@ def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields
         shift.capacity = template.capacity
         shift.start = local_datetime(shift.date, template.start_time)
         shift.end = local_datetime(shift.date, template.end_time)
-        shift.save(update_fields=["name", "capacity", "start", "end"])
+        shift.welcome = template.welcome
+        shift.save(update_fields=["name", "capacity", "start", "end", "welcome"])
     return template
 
 
@@ -447,13 +454,14 @@ def shifts_generate(*, start: datetime.date, end: datetime.date) -> dict[str, in
     existing = set(Shift.objects.filter(date__gte=start, date__lte=end, template__isnull=False).values_list("template_id", "date"))
     new_shifts = [
         Shift(template=t, name=t.name, date=day, start=local_datetime(day, t.start_time), end=local_datetime(day, t.end_time),
-              capacity=t.capacity, week=t.week)
+              capacity=t.capacity, week=t.week, welcome=t.welcome)
         for t in templates
         for day in cycle.dates_of_template(t.week, t.weekday, start, end, anchor)
         if (t.pk, day) not in existing
     ]
     with transaction.atomic():
         Shift.objects.bulk_create(new_shifts, batch_size=1000, ignore_conflicts=True)
+        _copy_requirements(templates, {(s.template_id, s.date) for s in new_shifts}, start=start, end=end)
         registrations = _regular_registrations_for(start=start, end=end, template_ids=[t.pk for t in templates])
     return {"shifts": len(new_shifts), "registrations": registrations}
 
@@ -478,6 +486,7 @@ def _regular_registrations_for(*, start: datetime.date, end: datetime.date, temp
     seats = dict(
         Registration.objects.filter(LIVE, shift__in=shifts).values("shift_id").annotate(n=Count("id")).values_list("shift_id", "n")
     )
+    placer = _RegularSeats(shifts, member_ids, start=start, end=end)
     new = []
     for shift in shifts:
         for slot in holders.get(shift.template_id, ()):
@@ -485,10 +494,42 @@ def _regular_registrations_for(*, start: datetime.date, end: datetime.date, temp
                 continue
             if seats.get(shift.pk, 0) >= shift.capacity:
                 continue  # one-off bookings filled it first: the seat is not taken twice
+            seat = placer.place(shift, slot)
+            if seat is seat_rules.AUTO:
+                continue  # only seats the holder does not qualify for are left
             seats[shift.pk] = seats.get(shift.pk, 0) + 1
-            new.append(Registration(shift=shift, member=slot.member, kind=Registration.Kind.REGULAR))
+            new.append(Registration(shift=shift, member=slot.member, kind=Registration.Kind.REGULAR, seat_id=seat))
     Registration.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     return len(new)
+
+
+class _RegularSeats:
+    """Seats of slot holders' registrations on many shifts, in a constant number of queries: the
+    shifts' qualified seats, their seats taken, and the holders' qualifications."""
+
+    def __init__(self, shifts, member_ids, *, start: datetime.date, end: datetime.date):
+        shift_ids = [s.pk for s in shifts]
+        self.requirements = _requirements_by_shift(shift_ids)
+        self.taken: dict[int, dict] = {}
+        for shift_id, seat_id, n in (
+            Registration.objects.filter(LIVE, shift_id__in=shift_ids).values("shift_id", "seat_id").annotate(n=Count("id"))
+            .order_by().values_list("shift_id", "seat_id", "n")
+        ):
+            self.taken.setdefault(shift_id, {})[seat_id] = n
+        self.holdings = quals.holdings_of(member_ids, first=start, last=None if end == datetime.date.max else end)
+        self.holders = quals.holders_count(start) if any(self.requirements.values()) else {}
+
+    def seats(self, shift: Shift) -> seat_rules.Seats:
+        return seat_rules.Seats(shift.capacity, self.requirements.get(shift.pk, ()), self.taken.get(shift.pk, {}))
+
+    def place(self, shift: Shift, slot: SlotAssignment):
+        """The holder's seat on this shift (AUTO: none), counted as taken."""
+        held = quals.ids_held_from(self.holdings.get(slot.member_id, {}), shift.date)
+        seat = seat_rules.regular_seat(self.seats(shift), slot_seat=slot.seat_id, held=held, holders=self.holders)
+        if seat is not seat_rules.AUTO:
+            taken = self.taken.setdefault(shift.pk, {})
+            taken[seat] = taken.get(seat, 0) + 1
+        return seat
 
 
 def _full_dates(template: ShiftTemplate, member: Member, start: datetime.date) -> list[datetime.date]:
@@ -510,9 +551,15 @@ def _full_dates(template: ShiftTemplate, member: Member, start: datetime.date) -
 
 
 @transaction.atomic
-def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime.date, today: datetime.date, by=None) -> SlotAssignment:
+def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime.date, today: datetime.date, by=None,
+                seat=seat_rules.AUTO, reason: str = "") -> SlotAssignment:
     """Give a standard member a regular slot (409 `slot_full` when the template is full; 409
-    `shift_full` naming the dates when a generated shift of it is already full from the start)."""
+    `shift_full` naming the dates when a generated shift of it is already full from the start).
+
+    The slot takes a seat of the template (DOMAIN.md §9): `seat` names one (a qualification, or
+    None for an open seat), else the rule chooses; 409 `not_qualified` when only seats the member
+    does not qualify for are left, 409 `welcome_first` when the coop wants newcomers welcomed
+    first. A `reason` lets coordinators confirm an unqualified member when the parameter allows."""
     template = ShiftTemplate.objects.select_for_update().get(pk=template.pk)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.shift_type != Member.ShiftType.STANDARD:
@@ -521,12 +568,17 @@ def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime
         raise RuleViolation("not_allowed", _("This member has left the coop."))
     if member_status(member, today).unsubscribed:
         raise RuleViolation("not_allowed", _("This member is unsubscribed: re-enrol them first."))
+    if template.welcome:
+        raise RuleViolation("not_allowed", _("A welcome session is not a regular slot."))
+    _check_welcomed(member, None)
     holders = template.slots.filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date)).exclude(member=member)
     if holders.count() >= template.capacity:
         raise RuleViolation("slot_full", _("Every place of this regular slot is taken."))
+    chosen = _slot_seat(template, member, holders, day=max(start_date, today), seat=seat, reason=reason)
     # Lock the template's future shifts so a booking cannot fill one between the check and the registrations.
     list(Shift.objects.select_for_update().filter(template=template, date__gte=max(start_date, today)).values_list("pk", flat=True))
     full = _full_dates(template, member, max(start_date, today))
+    full = sorted(set(full) | set(_seatless_dates(template, member, chosen.seat, max(start_date, today))))
     if full:
         dates = ", ".join(d.isoformat() for d in full)
         raise RuleViolation(
@@ -537,7 +589,10 @@ def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime
     current = member.slots.filter(end_date__isnull=True).first()
     if current is not None:
         _end_slot(member, start_date - datetime.timedelta(days=1), reason="moved", cancel_from=start_date)
-    slot = SlotAssignment.objects.create(member=member, template=template, start_date=start_date)
+    slot = SlotAssignment.objects.create(
+        member=member, template=template, start_date=start_date, seat_id=chosen.seat,
+        seat_reason=reason.strip()[:255] if chosen.why == seat_rules.OVERRIDE else "",
+    )
     _regular_registrations_for(start=max(start_date, today), end=datetime.date.max, template_ids=[template.pk], member=member)
     status_refresh(member=member, today=today, cause=_("Regular slot assigned"))
     return slot
@@ -612,7 +667,7 @@ def _check_may_book(member: Member, shift: Shift | None = None) -> None:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
     if shift is not None and member.leaves.filter(start__lte=shift.date, end__gte=shift.date).exists():
         raise RuleViolation("not_allowed", _("This date is inside the member's leave."))
-    if member.status not in BOOKABLE_STATUSES:
+    if member.status not in BOOKABLE_STATUSES and not _welcome_for_newcomer(member, shift):
         raise RuleViolation(
             "not_allowed",
             _("A member whose status is “%(status)s” cannot book shifts.") % {"status": member.get_status_display()},
@@ -620,10 +675,10 @@ def _check_may_book(member: Member, shift: Shift | None = None) -> None:
 
 
 def _check_ftop_limits(member: Member, shift: Shift) -> None:
-    if member.shift_type != Member.ShiftType.FTOP:
+    if member.shift_type != Member.ShiftType.FTOP or shift.welcome:
         return
     params = CoopParameters.current()
-    live = Registration.objects.filter(LIVE, member=member)
+    live = Registration.objects.filter(LIVE, member=member).exclude(shift__welcome=True)  # welcome sessions are not shifts worked
     if live.filter(shift__date=shift.date).count() >= params.ftop_max_per_day:
         raise RuleViolation("booking_limit", _("At most %(n)d shifts a day.") % {"n": params.ftop_max_per_day})
     first = cycle.cycle_start_on_or_before(shift.date, cycle_start_setting())
@@ -633,11 +688,16 @@ def _check_ftop_limits(member: Member, shift: Shift) -> None:
 
 
 @transaction.atomic
-def shift_book(*, shift: Shift, member: Member, now: datetime.datetime, by=None, as_coordinator: bool = False) -> Registration:
+def shift_book(*, shift: Shift, member: Member, now: datetime.datetime, by=None, as_coordinator: bool = False,
+               seat=seat_rules.AUTO, reason: str = "") -> Registration:
     """Book a one-off registration (make-up, extra, or an FTOP member's shift).
 
     Members book shifts that have not started; coordinators may also register a member on a
     shift that already happened, to record a make-up done without booking (no capacity limit).
+    The booking takes a seat (DOMAIN.md §9, `seats.choose`): `seat` names one (a qualification,
+    or None for an open seat), else the rule chooses; 409 `not_qualified` when only seats the
+    member does not qualify for are free. Members not yet welcomed get 409 `welcome_first` when
+    the coop asks for it (not on welcome sessions, not when coordinators register them).
     """
     shift = _lock_shift(shift)
     member = Member.objects.get(pk=member.pk)
@@ -647,13 +707,19 @@ def shift_book(*, shift: Shift, member: Member, now: datetime.datetime, by=None,
     if past and not as_coordinator:
         raise RuleViolation("too_late", _("This shift has already started."))
     _check_may_book(member, shift)
+    if not as_coordinator:
+        _check_welcomed(member, shift)
     if shift.registrations.filter(LIVE, member=member).exists():
         raise RuleViolation("already_booked", _("This member is already registered on this shift."))
     if not past:
         if seats_taken(shift) >= shift.capacity:
             raise RuleViolation("shift_full", _("This shift is full."))
         _check_ftop_limits(member, shift)
-    registration = Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
+    chosen = _seat_for(shift, member, seat=seat, now=now, bound=not past, as_coordinator=as_coordinator, reason=reason)
+    registration = Registration.objects.create(
+        shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None,
+        seat_id=chosen.seat, seat_reason=reason.strip()[:255] if chosen.why == seat_rules.OVERRIDE else "",
+    )
     transaction.on_commit(lambda: notifications.booked(registration.pk), robust=True)
     return registration
 
@@ -710,26 +776,333 @@ def shift_offer_withdraw(*, shift: Shift, member: Member, by=None) -> Registrati
 
 
 @transaction.atomic
-def shift_take(*, shift: Shift, member: Member, now: datetime.datetime, by=None) -> Registration:
+def shift_take(*, shift: Shift, member: Member, now: datetime.datetime, by=None, as_coordinator: bool = False,
+               reason: str = "") -> Registration:
     """Take a shift offered on the exchange: the registration moves to the taker as a one-off
-    booking and the giver owes nothing for it."""
+    booking, on the seat it had, and the giver owes nothing for it. An offered qualified seat
+    goes only to a member who holds its qualification on the shift's date (409 `not_qualified`)."""
     shift = _lock_shift(shift)
     member = Member.objects.get(pk=member.pk)
-    offered = shift.registrations.filter(LIVE, offered_at__isnull=False).exclude(member=member).select_for_update().order_by("offered_at").first()
-    if offered is None:
+    offers = list(shift.registrations.filter(LIVE, offered_at__isnull=False).exclude(member=member).select_for_update().order_by("offered_at", "id"))
+    if not offers:
         raise RuleViolation("not_allowed", _("Nobody offers this shift."))
     if shift.start - now < _notice(now):
         raise RuleViolation("too_late", _("The offer lapsed 24 hours before the shift."))
     _check_may_book(member, shift)
+    if not as_coordinator:
+        _check_welcomed(member, shift)
     if shift.registrations.filter(LIVE, member=member).exists():
         raise RuleViolation("already_booked", _("This member is already registered on this shift."))
     _check_ftop_limits(member, shift)
+    offered, override = _offer_for(offers, member, shift, as_coordinator=as_coordinator, reason=reason)
     offered.cancelled_at = now
     offered.cancel_reason = "exchanged"
     offered.save(update_fields=["cancelled_at", "cancel_reason"])
-    taken = Registration.objects.create(shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None)
+    taken = Registration.objects.create(
+        shift=shift, member=member, kind=Registration.Kind.ONE_OFF, created_by=by if by and by.pk else None,
+        seat_id=offered.seat_id, seat_reason=reason.strip()[:255] if override else "",
+    )
     transaction.on_commit(lambda: notifications.exchange_taken(offered.pk, taken.pk), robust=True)
     return taken
+
+
+# --- qualified seats and welcome sessions (DOMAIN.md §9) ----------------------------------------
+
+def _requirements_by_shift(shift_ids) -> dict[int, tuple[seat_rules.Requirement, ...]]:
+    """Each shift's qualified seats, in the template's order: one query."""
+    found: dict[int, list[seat_rules.Requirement]] = {}
+    for shift_id, qualification_id, seats in (
+        ShiftRequirement.objects.filter(shift_id__in=list(shift_ids)).order_by("shift_id", "position", "id")
+        .values_list("shift_id", "qualification_id", "seats")
+    ):
+        found.setdefault(shift_id, []).append(seat_rules.Requirement(qualification_id, seats))
+    return {shift_id: tuple(rows) for shift_id, rows in found.items()}
+
+
+def _template_requirements(template: ShiftTemplate) -> tuple[seat_rules.Requirement, ...]:
+    return tuple(
+        seat_rules.Requirement(q, n) for q, n in template.requirements.order_by("position", "id").values_list("qualification_id", "seats")
+    )
+
+
+def seat_counts(shift: Shift) -> dict[int | None, int]:
+    """Live registrations of a shift per seat (None: open seats): one query."""
+    return dict(
+        Registration.objects.filter(LIVE, shift=shift).values("seat_id").annotate(n=Count("id")).order_by().values_list("seat_id", "n")
+    )
+
+
+def shift_seats(shift: Shift) -> seat_rules.Seats:
+    return seat_rules.Seats(shift.capacity, _requirements_by_shift([shift.pk]).get(shift.pk, ()), seat_counts(shift))
+
+
+def _copy_requirements(templates, new_pairs: set, *, start: datetime.date, end: datetime.date) -> None:
+    """Newly generated shifts copy their template's qualified seats."""
+    per_template: dict[int, list[tuple[int, int, int]]] = {}
+    for template_id, qualification_id, seats, position in TemplateRequirement.objects.filter(
+        template__in=templates
+    ).values_list("template_id", "qualification_id", "seats", "position"):
+        per_template.setdefault(template_id, []).append((qualification_id, seats, position))
+    if not per_template or not new_pairs:
+        return
+    rows = [
+        ShiftRequirement(shift_id=shift_id, qualification_id=qualification_id, seats=seats, position=position)
+        for shift_id, template_id, day in Shift.objects.filter(
+            template_id__in=list(per_template), date__gte=start, date__lte=end,
+        ).values_list("pk", "template_id", "date")
+        if (template_id, day) in new_pairs
+        for qualification_id, seats, position in per_template[template_id]
+    ]
+    ShiftRequirement.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def _check_template_seats(template: ShiftTemplate, fields: dict) -> None:
+    """A template change keeps its qualified seats within the capacity; a welcome session has no
+    slot holders."""
+    if "capacity" in fields:
+        needed = template.requirements.aggregate(n=Sum("seats"))["n"] or 0
+        if fields["capacity"] is not None and fields["capacity"] < needed:
+            raise ValidationError({"capacity": [_("The capacity cannot be under the %(n)d qualified seats.") % {"n": needed}]})
+    if fields.get("welcome") and not template.welcome and template.slots.filter(end_date__isnull=True).exists():
+        raise RuleViolation("not_allowed", _("Members hold this regular slot: a welcome session has no slot holders."))
+
+
+def _keep_first(rows, wanted: dict[int, int]) -> list[int]:
+    """Ids of the rows (oldest first) beyond the number of seats their kind still has."""
+    kept: dict[int, int] = {}
+    beyond = []
+    for pk, seat_id in rows:
+        kept[seat_id] = kept.get(seat_id, 0) + 1
+        if kept[seat_id] > wanted.get(seat_id, 0):
+            beyond.append(pk)
+    return beyond
+
+
+@transaction.atomic
+def template_requirements_set(*, template: ShiftTemplate, requirements: list[tuple[Qualification, int]],
+                              now: datetime.datetime, by=None) -> ShiftTemplate:
+    """Say how many seats of a template need which qualification, in this order (0 seats: none).
+
+    The template's future shifts follow (DOMAIN.md §9): their qualified seats are replaced; the
+    registrations already there stay, on their seat while it still exists (beyond it, on an open
+    seat). Slot holders on a seat that no longer exists keep their slot on an open seat."""
+    template = ShiftTemplate.objects.select_for_update().get(pk=template.pk)
+    errors, seen, clean = [], set(), []
+    for qualification, seats in requirements:
+        if not isinstance(qualification, Qualification):
+            errors.append(_("Unknown qualification."))
+            continue
+        if isinstance(seats, bool) or not isinstance(seats, int) or not 0 <= seats <= 1000:
+            errors.append(_("%(code)s: the seats are a whole number from 0 to 1000.") % {"code": qualification.code})
+            continue
+        if qualification.pk in seen:
+            errors.append(_("%(code)s is named twice.") % {"code": qualification.code})
+            continue
+        seen.add(qualification.pk)
+        if seats:
+            clean.append((qualification, seats))
+    total = sum(n for _q, n in clean)
+    if not errors and total > template.capacity:
+        errors.append(_("%(n)d qualified seats do not fit in a capacity of %(capacity)d.") % {"n": total, "capacity": template.capacity})
+    if errors:
+        raise ValidationError({"requirements": errors})
+    TemplateRequirement.objects.filter(template=template).delete()
+    TemplateRequirement.objects.bulk_create([
+        TemplateRequirement(template=template, qualification=q, seats=n, position=index) for index, (q, n) in enumerate(clean)
+    ])
+    wanted = {q.pk: n for q, n in clean}
+    today = now.astimezone(coop_zone()).date()
+    slots = template.slots.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), seat__isnull=False).order_by("start_date", "id")
+    SlotAssignment.objects.filter(pk__in=_keep_first(slots.values_list("pk", "seat_id"), wanted)).update(seat=None)
+    shifts = list(Shift.objects.select_for_update().filter(template=template, start__gt=now).order_by("pk").values_list("pk", flat=True))
+    ShiftRequirement.objects.filter(shift_id__in=shifts).delete()
+    ShiftRequirement.objects.bulk_create([
+        ShiftRequirement(shift_id=shift_id, qualification=q, seats=n, position=index)
+        for shift_id in shifts for index, (q, n) in enumerate(clean)
+    ], batch_size=1000)
+    seated = Registration.objects.filter(LIVE, shift_id__in=shifts, seat__isnull=False).order_by("shift_id", "id")
+    beyond = []
+    for _shift_id, rows in groupby(seated.values_list("shift_id", "pk", "seat_id"), key=lambda row: row[0]):
+        beyond += _keep_first([(pk, seat_id) for _s, pk, seat_id in rows], wanted)
+    Registration.objects.filter(pk__in=beyond).update(seat=None, seat_reason="")
+    return template
+
+
+def _welcome_for_newcomer(member: Member, shift: Shift | None) -> bool:
+    """Welcome sessions are open to newcomers whose shares are not paid yet (no working status)."""
+    return shift is not None and shift.welcome and member.status == Member.Status.NOT_CONCERNED
+
+
+def _check_welcomed(member: Member, shift: Shift | None) -> None:
+    """With "welcome before booking" on, a member not yet welcomed books only welcome sessions."""
+    if shift is not None and shift.welcome:
+        return
+    if member.welcomed_on is None and CoopParameters.current().welcome_before_booking:
+        raise RuleViolation("welcome_first", _("Come to a welcome session first: booking shifts opens once you are welcomed."))
+
+
+def _override_allowed(as_coordinator: bool, reason: str) -> bool:
+    """Coordinators may seat a member without the qualification, with a reason, if the parameter allows."""
+    return as_coordinator and bool((reason or "").strip()) and CoopParameters.current().coordinators_confirm_unqualified
+
+
+def _names(ids) -> str:
+    found = {q.pk: q.display_name for q in Qualification.objects.filter(pk__in=[i for i in ids if i is not None])}
+    return ", ".join(found.get(i, str(i)) for i in ids if i is not None)
+
+
+def _refuse_seat(choice: seat_rules.Choice, state: seat_rules.Seats, day: datetime.date, *, slot: bool = False):
+    if choice.refusal == seat_rules.NO_SUCH_SEAT:
+        raise ValidationError({"seat": [_("This shift has no seat for this qualification.")]})
+    if choice.refusal == seat_rules.NOT_QUALIFIED:
+        # A named seat, or else the qualified seats still free.
+        needed = [choice.seat] if choice.seat is not None else [q for q, n in state.free_by_seat().items() if q is not None and n > 0]
+        raise RuleViolation("not_qualified", _(
+            "Only seats for trained members are left (%(names)s): this member does not hold the qualification on %(date)s."
+        ) % {"names": _names(needed), "date": day.isoformat()})
+    if slot:
+        raise RuleViolation("slot_full", _("No seat of this kind is free in this regular slot."))
+    if choice.seat is not None:
+        raise RuleViolation("shift_full", _("No %(name)s seat is free on this shift.") % {"name": _names([choice.seat])})
+    raise RuleViolation("shift_full", _("No open seat is free on this shift."))
+
+
+def _seat_for(shift: Shift, member: Member, *, seat, now: datetime.datetime, bound: bool, as_coordinator: bool,
+              reason: str) -> seat_rules.Choice:
+    """The seat a booking takes, under the shift's row lock (409 `not_qualified`, `shift_full`)."""
+    if isinstance(seat, Qualification):
+        seat = seat.pk
+    requirements = _requirements_by_shift([shift.pk]).get(shift.pk, ())
+    if not requirements and seat in (seat_rules.AUTO, seat_rules.OPEN):
+        return seat_rules.Choice(seat_rules.OPEN, seat_rules.OPEN_SEAT)  # no qualified seat: the capacity check said it all
+    state = seat_rules.Seats(shift.capacity, requirements, seat_counts(shift))
+    holders = quals.holders_count(now.astimezone(coop_zone()).date()) if len(requirements) > 1 else {}
+    choice = seat_rules.choose(state, held=quals.held_ids(member, shift.date), named=seat, holders=holders, bound=bound,
+                               override=_override_allowed(as_coordinator, reason))
+    if not choice.ok:
+        _refuse_seat(choice, state, shift.date)
+    return choice
+
+
+def _offer_for(offers: list[Registration], member: Member, shift: Shift, *, as_coordinator: bool, reason: str):
+    """The offer a member takes (the oldest one whose seat they qualify for), and whether
+    coordinators confirmed a member without the qualification."""
+    held = quals.held_ids(member, shift.date) if any(o.seat_id for o in offers) else set()
+    for offer in offers:
+        if offer.seat_id is None or offer.seat_id in held:
+            return offer, False
+    if _override_allowed(as_coordinator, reason):
+        return offers[0], True
+    raise RuleViolation("not_qualified", _(
+        "The seat offered needs a qualification (%(names)s) this member does not hold on %(date)s."
+    ) % {"names": _names(sorted({o.seat_id for o in offers})), "date": shift.date.isoformat()})
+
+
+def _slot_seat(template: ShiftTemplate, member: Member, holders, *, day: datetime.date, seat, reason: str) -> seat_rules.Choice:
+    """The seat a regular slot takes among the template's seats (the slot holders' count)."""
+    if isinstance(seat, Qualification):
+        seat = seat.pk
+    requirements = _template_requirements(template)
+    if not requirements and seat in (seat_rules.AUTO, seat_rules.OPEN):
+        return seat_rules.Choice(seat_rules.OPEN, seat_rules.OPEN_SEAT)
+    taken = dict(holders.values("seat_id").annotate(n=Count("id")).order_by().values_list("seat_id", "n"))
+    state = seat_rules.Seats(template.capacity, requirements, taken)
+    choice = seat_rules.choose(state, held=quals.held_ids(member, day), named=seat, holders=quals.holders_count(day),
+                               override=_override_allowed(True, reason))
+    if not choice.ok:
+        _refuse_seat(choice, state, day, slot=True)
+    return choice
+
+
+def _seatless_dates(template: ShiftTemplate, member: Member, seat, start: datetime.date) -> list[datetime.date]:
+    """Dates from `start` on which the slot's holder would find no seat they may take on the
+    template's generated shift (only seats they do not qualify for left)."""
+    first = max(d for d in (start, member.work_start_date) if d is not None)
+    mine = Registration.objects.filter(LIVE, member=member).values("shift_id")
+    shifts = list(Shift.objects.filter(template=template, date__gte=first, cancelled=False).exclude(pk__in=mine).order_by("date"))
+    if not shifts:
+        return []
+    absent = _absent_periods([member.pk])
+    placer = _RegularSeats(shifts, [member.pk], start=first, end=datetime.date.max)
+    slot = SlotAssignment(member=member, template=template, seat_id=seat)
+    return [
+        shift.date for shift in shifts
+        if not any(p.covers(shift.date) for p in absent.get(member.pk, ())) and placer.place(shift, slot) is seat_rules.AUTO
+    ]
+
+
+def _welcome_attendance(registration: Registration, state: str, *, by=None) -> None:
+    """Attending a welcome session records the welcome date; an answer changed away from
+    attended takes it back to the member's other attended session, if any."""
+    member, day = registration.member, registration.shift.date
+    if state == Registration.Attendance.ATTENDED:
+        quals.member_welcomed_set(member=member, day=day, by=by, reason=_("Welcome session of %(date)s") % {"date": day.isoformat()})
+        return
+    if Member.objects.filter(pk=member.pk, welcomed_on=day).exists():
+        other = (
+            Registration.objects.filter(LIVE, member=member, shift__welcome=True, attendance=Registration.Attendance.ATTENDED)
+            .exclude(pk=registration.pk).aggregate(first=Min("shift__date"))["first"]
+        )
+        Member.objects.filter(pk=member.pk).update(welcomed_on=other)
+
+
+@transaction.atomic
+def welcome_desk_register(*, shift: Shift, member: Member, template: ShiftTemplate, today: datetime.date,
+                          now: datetime.datetime, by=None, seat=seat_rules.AUTO, reason: str = "") -> SlotAssignment:
+    """The welcome desk, right after a welcome session: the newcomer's attendance (when not yet
+    recorded) and their first regular slot, from today, in one step."""
+    if not shift.welcome:
+        raise ValidationError({"shift": [_("This shift is not a welcome session.")]})
+    registration = shift.registrations.filter(LIVE, member=member).select_related("shift", "member").select_for_update().first()
+    if registration is None:
+        raise ValidationError({"member": [_("This member is not registered on this welcome session.")]})
+    if registration.attendance != Registration.Attendance.ATTENDED:
+        _record(registration, Registration.Attendance.ATTENDED, now=now, today=today, by=by)
+    return slot_assign(template=template, member=member, start_date=today, today=today, by=by, seat=seat, reason=reason)
+
+
+def seats_reassign(*, member: Member, today: datetime.date) -> int:
+    """After the member's qualifications changed: their coming registrations take the seat the
+    rules now give (a slot holder back on the slot's seat once trained again; a booking on a seat
+    they no longer qualify for moves to an open seat when one is free, else stays and the shift
+    is flagged). Seats coordinators confirmed with a reason are left alone. Returns how many moved."""
+    regs = list(
+        Registration.objects.filter(LIVE, member=member, attendance__isnull=True, shift__date__gte=today, shift__cancelled=False,
+                                    seat_reason="").select_related("shift").order_by("shift_id")
+    )
+    if not regs:
+        return 0
+    shift_ids = sorted({r.shift_id for r in regs})
+    requirements = _requirements_by_shift(shift_ids)
+    if not requirements:
+        return 0
+    list(Shift.objects.select_for_update().filter(pk__in=shift_ids).order_by("pk").values_list("pk", flat=True))
+    taken: dict[int, dict] = {}
+    for shift_id, seat_id, n in (
+        Registration.objects.filter(LIVE, shift_id__in=shift_ids).values("shift_id", "seat_id").annotate(n=Count("id"))
+        .order_by().values_list("shift_id", "seat_id", "n")
+    ):
+        taken.setdefault(shift_id, {})[seat_id] = n
+    holdings = quals.holdings_of([member.pk], first=today).get(member.pk, {})
+    slot_seats = dict(member.slots.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values_list("template_id", "seat_id"))
+    holders = quals.holders_count(today)
+    moved = 0
+    for reg in regs:
+        counts = taken.setdefault(reg.shift_id, {})
+        state = seat_rules.Seats(reg.shift.capacity, requirements.get(reg.shift_id, ()), counts).with_one_less(reg.seat_id)
+        preferred = slot_seats.get(reg.shift.template_id, reg.seat_id) if reg.kind == Registration.Kind.REGULAR else reg.seat_id
+        seat = seat_rules.regular_seat(state, slot_seat=preferred, held=quals.ids_held_from(holdings, reg.shift.date), holders=holders)
+        if seat is seat_rules.AUTO or seat == reg.seat_id:
+            continue
+        counts[reg.seat_id] = counts.get(reg.seat_id, 1) - 1
+        counts[seat] = counts.get(seat, 0) + 1
+        Registration.objects.filter(pk=reg.pk).update(seat=seat)
+        moved += 1
+    return moved
+
+
+def on_qualifications_changed(sender, member: Member, today: datetime.date, **kwargs) -> None:
+    seats_reassign(member=member, today=today)
 
 
 # --- attendance --------------------------------------------------------------------------------
@@ -765,6 +1138,9 @@ def _record(registration: Registration, state: str, *, now: datetime.datetime, t
     registration.attendance_at = now
     registration.attendance_by = by if by and by.pk else None
     registration.save(update_fields=["attendance", "attendance_at", "attendance_by"])
+    if shift.welcome:
+        _welcome_attendance(registration, state, by=by)  # no points, attended or missed
+        return registration
     counter_write(member=member, kind=effect_kind(registration, member, state), date=shift.date, today=today, by=by,
                   shift=shift, registration=registration)
     transaction.on_commit(lambda: notifications.attendance_recorded(registration.pk, state), robust=True)

@@ -16,6 +16,7 @@ a message, never a 500). The clock is read here only, through `clock_now()`/`clo
 from __future__ import annotations
 
 import datetime
+import re
 from collections import Counter
 from functools import wraps
 
@@ -38,12 +39,14 @@ from django.views.decorators.http import require_POST, require_safe
 
 from coopmarket.dates import coop_today
 from coopmarket.errors import RuleViolation
-from members.models import CoopParameters, Member
+from members import qualifications as quals
+from members.models import CoopParameters, Member, Qualification
 from members.views import _member_context
 
 from . import cycle, ical, notifications, services
+from . import seats as seat_rules
 from .models import Exemption, Leave, Registration, Shift, SlotAssignment
-from .selectors import shifts_with_seats
+from .selectors import mark_seats, shifts_with_seats
 
 LIVE = Q(cancelled_at__isnull=True)
 WEEKS_SHOWN = 4
@@ -134,7 +137,13 @@ def standing(member: Member, *, today: datetime.date, now: datetime.datetime) ->
         "exemption": exemption,
         "exemption_current": exemption is not None and exemption.start <= today,
         "is_ftop": member.shift_type == Member.ShiftType.FTOP,
+        "welcome_needed": welcome_needed(member),
     }
+
+
+def welcome_needed(member: Member) -> bool:
+    """The coop wants newcomers at a welcome session before they book, and this one was not yet."""
+    return member.welcomed_on is None and CoopParameters.current().welcome_before_booking
 
 
 class PreferenceForm(forms.Form):
@@ -182,10 +191,11 @@ def _deadline(shift: Shift, notice: datetime.timedelta) -> datetime.datetime:
 def _my_rows(member: Member, *, now: datetime.datetime, notice: datetime.timedelta) -> list[dict]:
     """My coming registrations with what I may do with each, and the rule that applies."""
     rows = []
-    registrations = (
+    registrations = list(
         Registration.objects.filter(LIVE, member=member, shift__end__gt=now, shift__cancelled=False)
-        .select_related("shift").order_by("shift__start", "id")
+        .select_related("shift", "seat").order_by("shift__start", "id")
     )
+    mark_seats([r.shift for r in registrations], now=now, today=timezone.localdate(now, services.coop_zone()))
     standard = member.shift_type == Member.ShiftType.STANDARD
     for registration in registrations:
         shift = registration.shift
@@ -209,9 +219,57 @@ def _may_book_reason(member: Member) -> str:
     """Why the member may not book at all ('' when they may)."""
     if member.membership == Member.Membership.LEFT:
         return _("You have left the coop.")
-    if member.status not in services.BOOKABLE_STATUSES:
+    if member.status not in services.BOOKABLE_STATUSES and not _welcome_only(member):
         return _("With the status “%(status)s” you cannot book shifts.") % {"status": member.get_status_display()}
     return ""
+
+
+def _welcome_only(member: Member) -> bool:
+    """Members who may book welcome sessions only: not yet welcomed while the coop asks for it,
+    or newcomers without a working status yet (shares not paid)."""
+    return welcome_needed(member) or member.status == Member.Status.NOT_CONCERNED
+
+
+class SeatPreview:
+    """Which seat I would take on each shift, and why (the rule of `seats.choose`), from my
+    qualifications and the seats of the shifts shown: a constant number of queries."""
+
+    def __init__(self, member: Member, *, first: datetime.date, last: datetime.date, today: datetime.date):
+        self.holdings = quals.holdings_of([member.pk], first=first, last=last).get(member.pk, {})
+        self.holders = quals.holders_count(today)
+
+    def held(self, day: datetime.date) -> set[int]:
+        return quals.ids_held_from(self.holdings, day)
+
+    def explain(self, shift) -> dict:
+        """{choice, text, options}: the seat the rule gives me, in words, and the seats I may name."""
+        facts = shift.seat_facts
+        state = facts.rules
+        held = self.held(shift.date)
+        choice = seat_rules.choose(state, held=held, holders=self.holders)
+        names = {q.pk: q.display_name for q, _n in facts.requirements}
+        options = [(q.code, q.display_name) for q, _n in facts.requirements if q.pk in held and state.free(q.pk) > 0]
+        if options and state.free(seat_rules.OPEN) > 0:
+            options.append(("open", _("an open seat")))
+        if not choice.ok:
+            needed = ", ".join(names[q] for q, n in state.free_by_seat().items() if q is not None and n > 0)
+            text = _("Only seats for trained members are free (%(names)s).") % {"names": needed}
+        elif choice.why == seat_rules.QUALIFIED:
+            mine = [q for q, n in state.free_by_seat().items() if q is not None and n > 0 and q in held]
+            if len(mine) > 1:
+                text = _("You would take a %(name)s seat: you are trained for it, and it is the training fewer members have.") % {
+                    "name": names[choice.seat]}
+            else:
+                text = _("You would take a %(name)s seat: you are trained for it and one is free.") % {"name": names[choice.seat]}
+        else:
+            mine = [names[q.pk] for q, _n in facts.requirements if q.pk in held]
+            others = [names[q.pk] for q, _n in facts.requirements if q.pk not in held]
+            text = _("You would take an open seat.")
+            if mine:
+                text += " " + _("No %(names)s seat is free.") % {"names": ", ".join(mine)}
+            elif others:
+                text += " " + _("The %(names)s seats need a training.") % {"names": ", ".join(others)}
+        return {"choice": choice, "text": text if facts.requirements else "", "options": options if len(options) > 1 else []}
 
 
 class Limits:
@@ -255,19 +313,25 @@ def _window(request, today: datetime.date) -> tuple[datetime.date, datetime.date
 
 
 def _bookable_weeks(member: Member, *, first, last, today, now, notice, limits: Limits) -> tuple[list[dict], dict]:
-    """Shifts in [first, last] with a free seat that I may book, grouped by week then day; and how
-    many were left out by each limit."""
+    """Shifts in [first, last] with a free seat that I may book, grouped by week then day, each
+    with the seat I would take and why; and how many were left out by each limit."""
     mine = Registration.objects.filter(LIVE, member=member).values("shift_id")
     candidates = (
         shifts_with_seats(now=now)
         .filter(date__gte=max(first, today), date__lte=last, cancelled=False, start__gt=now)
         .exclude(pk__in=mine)
     )
+    if _welcome_only(member):
+        candidates = candidates.filter(welcome=True)
+    candidates = mark_seats([s for s in candidates if s.seats_taken < s.capacity], now=now, today=today)
+    preview = SeatPreview(member, first=max(first, today), last=last, today=today)
     leaves = list(Leave.objects.filter(member=member, end__gte=first, start__lte=last))
     weeks: dict[datetime.date, dict] = {}
     left_out = Counter()
     for shift in candidates:
-        if shift.seats_taken >= shift.capacity:
+        seat = preview.explain(shift)
+        if not seat["choice"].ok:
+            left_out["qualified"] += 1
             continue
         if _on_leave(shift.date, leaves):
             left_out["leave"] += 1
@@ -282,6 +346,7 @@ def _bookable_weeks(member: Member, *, first, last, today, now, notice, limits: 
         deadline = _deadline(shift, notice)
         week["days"].setdefault(shift.date, []).append({
             "shift": shift, "free": shift.capacity - shift.seats_taken, "deadline": deadline, "final": deadline <= now,
+            "seat": seat, "trained_for_empty": [q for q, _n in shift.empty_seats if q.pk in preview.held(shift.date)],
         })
     result = []
     for monday in sorted(weeks):
@@ -300,13 +365,21 @@ def _exchange_rows(member: Member, *, today, now, notice, limits: Limits) -> lis
         .select_related("shift").order_by("shift__start", "offered_at")
     )
     leaves = list(Leave.objects.filter(member=member, end__gte=today))
-    rows, seen = [], set()
+    offers = [offer for offer in offers.select_related("seat") if not _on_leave(offer.shift.date, leaves)]
+    holdings = quals.holdings_of([member.pk], first=today).get(member.pk, {}) if any(o.seat_id for o in offers) else {}
+    per_shift: dict[int, list[Registration]] = {}
     for offer in offers:
-        shift = offer.shift
-        if shift.pk in seen or _on_leave(shift.date, leaves):
-            continue
-        seen.add(shift.pk)
-        rows.append({"shift": shift, "limit": limits.refusal(shift.date), "was_regular": offer.kind == Registration.Kind.REGULAR})
+        per_shift.setdefault(offer.shift_id, []).append(offer)
+    rows = []
+    for shift_offers in per_shift.values():
+        shift = shift_offers[0].shift
+        held = quals.ids_held_from(holdings, shift.date)
+        taken = next((o for o in shift_offers if o.seat_id is None or o.seat_id in held), None)
+        rows.append({
+            "shift": shift, "limit": limits.refusal(shift.date), "was_regular": (taken or shift_offers[0]).kind == Registration.Kind.REGULAR,
+            "seat": taken.seat if taken is not None else None,
+            "needs": None if taken is not None else shift_offers[0].seat,
+        })
     return rows
 
 
@@ -316,12 +389,13 @@ def my_shifts(request, member):
     notice = datetime.timedelta(hours=CoopParameters.current().cancel_notice_hours)
     first, last = _window(request, today)
     refusal = _may_book_reason(member)
+    welcome_only = not refusal and _welcome_only(member)
     mine = _my_rows(member, now=now, notice=notice)
     weeks, left_out, exchange = [], {}, []
     if not refusal:
         limits = Limits(member, today, max(last, today + datetime.timedelta(days=LIMITS_DAYS)))
         weeks, left_out = _bookable_weeks(member, first=first, last=last, today=today, now=now, notice=notice, limits=limits)
-        exchange = _exchange_rows(member, today=today, now=now, notice=notice, limits=limits)
+        exchange = [] if welcome_only else _exchange_rows(member, today=today, now=now, notice=notice, limits=limits)
     standard = member.shift_type == Member.ShiftType.STANDARD
     monday = today - datetime.timedelta(days=today.weekday())
     step = datetime.timedelta(days=7 * WEEKS_SHOWN)
@@ -343,6 +417,8 @@ def my_shifts(request, member):
         "is_ftop": not standard,
         "owes": member.makeups_owed > 0,
         "next_url": request.get_full_path(),
+        "welcome_only": welcome_only,
+        "welcome_needed": welcome_needed(member),
     })
 
 
@@ -351,6 +427,8 @@ def my_shifts(request, member):
 MEMBER_MESSAGES = {
     "already_booked": gettext_lazy("You are already registered on this shift."),
     "shift_full": gettext_lazy("This shift is full: pick another one, or take a shift offered on the exchange."),
+    "not_qualified": gettext_lazy("The seats left on this shift need a training you do not have (yet): pick another shift."),
+    "welcome_first": gettext_lazy("Come to a welcome session first: booking the other shifts opens once you are welcomed."),
 }
 
 
@@ -384,11 +462,32 @@ def _when(shift: Shift) -> str:
     }
 
 
+UNKNOWN_SEAT = object()
+
+
+def _seat_asked(request):
+    """The seat the member named in the form: '' (the rule chooses), 'open', or a qualification code."""
+    value = request.POST.get("seat", "")
+    if not value:
+        return seat_rules.AUTO
+    if value == "open":
+        return seat_rules.OPEN
+    if not re.fullmatch(r"[-a-z0-9_]{1,20}", value):
+        return UNKNOWN_SEAT
+    return Qualification.objects.filter(code=value).first() or UNKNOWN_SEAT
+
+
+
+
 @require_POST
 @member_page
 def book(request, member, shift_id):
     shift = _shift(shift_id)
-    _act(request, lambda: services.shift_book(shift=shift, member=member, now=clock_now(), by=request.user),
+    seat = _seat_asked(request)
+    if seat is UNKNOWN_SEAT:
+        messages.error(request, _("This shift has no seat for this qualification."))
+        return _back(request)
+    _act(request, lambda: services.shift_book(shift=shift, member=member, now=clock_now(), by=request.user, seat=seat),
          _("Booked: %(shift)s. A confirmation e-mail is on its way.") % {"shift": _when(shift)})
     return _back(request)
 

@@ -29,12 +29,13 @@ from coopmarket.errors import RuleViolation
 from coopmarket.forms import add_service_errors
 from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
 from coopmarket.tables import SafeExportMixin
-from members.models import Member
+from members.models import CoopParameters, Member
 
 from . import cycle, documents, selectors, services
 from .filters import DebtFilter
-from .forms import AddMemberForm, AttendanceForm, ShiftTypeForm
+from .forms import AddMemberForm, AttendanceForm, ShiftTypeForm, WelcomeDeskForm
 from .models import CounterEvent, Registration, Shift
+from .seats import AUTO
 from .tables import DebtTable
 
 UPCOMING_DAYS = 14
@@ -89,7 +90,7 @@ def calendar(request):
     last = first + datetime.timedelta(days=cycle.CYCLE_DAYS - 1)
     percent = selectors.understaffed_percent()
     days = {first + datetime.timedelta(days=n): Day(first + datetime.timedelta(days=n)) for n in range(cycle.CYCLE_DAYS)}
-    for shift in selectors.shifts_between(first=first, last=last, now=now):
+    for shift in selectors.mark_seats(selectors.shifts_between(first=first, last=last, now=now), now=now, today=today):
         shift.understaffed = not shift.cancelled and selectors.is_understaffed(shift.seats_taken, shift.capacity, percent)
         shift.full = shift.seats_taken >= shift.capacity
         shift.ended = shift.end <= now
@@ -109,6 +110,7 @@ def calendar(request):
         "next": first + datetime.timedelta(days=cycle.CYCLE_DAYS),
         "current": cycle.cycle_start_on_or_before(today, anchor),
         "percent": percent,
+        "no_leader_days": selectors.no_leader_days(),
     })
 
 
@@ -138,9 +140,10 @@ def _refused_rows(form: AttendanceForm, code: str) -> set[int]:
 
 
 @transaction.atomic
-def _add_member(*, shift: Shift, member: Member, now: datetime.datetime, today: datetime.date, by) -> Registration:
+def _add_member(*, shift: Shift, member: Member, now: datetime.datetime, today: datetime.date, by, seat=AUTO,
+                reason: str = "") -> Registration:
     """Register a member; on a shift that has started, the make-up is done: record it as attended."""
-    registration = services.shift_book(shift=shift, member=member, now=now, by=by, as_coordinator=True)
+    registration = services.shift_book(shift=shift, member=member, now=now, by=by, as_coordinator=True, seat=seat, reason=reason)
     if shift.start <= now:
         registration = services.attendance_record(
             shift=shift, member=member, state=Registration.Attendance.ATTENDED, now=now, today=today, by=by,
@@ -153,9 +156,17 @@ def shift_detail(request, pk):
     now, today = clock_now(), clock_today()
     shift = get_object_or_404(selectors.shifts_with_seats(now=now), pk=pk)
     registrations = list(selectors.roster(shift))
+    facts = selectors.mark_seats([shift], now=now, today=today)[0].seat_facts
+    held = selectors.roster_qualifications(shift)
+    for registration in registrations:
+        registration.held = held.get(registration.member_id, [])
+        registration.seat_unqualified = registration.seat_id is not None and registration.seat not in registration.held
     action = request.POST.get("action") if request.method == "POST" else None
     attendance_form = AttendanceForm(request.POST if action == "attendance" else None, registrations=registrations)
-    add_form = AddMemberForm(request.POST if action == "add" else None, prefix="add")
+    seat_choices = [q for q, _n in facts.requirements]
+    add_form = AddMemberForm(request.POST if action == "add" else None, prefix="add", seats=seat_choices)
+    welcome_form = WelcomeDeskForm(request.POST if action == "welcome" else None, prefix="welcome",
+                                   registrations=registrations) if shift.welcome else None
     refused: set[int] = set()
     if action == "attendance" and attendance_form.is_valid():
         entries = attendance_form.entries()
@@ -175,10 +186,22 @@ def shift_detail(request, pk):
                 "Attendance recorded for %(n)d member.", "Attendance recorded for %(n)d members.", len(entries),
             ) % {"n": len(entries)})
             return redirect("shifts:detail", pk=shift.pk)
+    elif action == "welcome" and welcome_form is not None and welcome_form.is_valid():
+        data = welcome_form.cleaned_data
+        try:
+            services.welcome_desk_register(shift=shift, member=data["member"], template=data["template"], today=today, now=now,
+                                           by=request.user)
+        except (RuleViolation, ValidationError) as exc:
+            add_service_errors(welcome_form, exc)
+        else:
+            messages.success(request, _("%(name)s is welcomed and holds the regular slot %(slot)s from today.") % {
+                "name": data["member"].full_name, "slot": data["template"]})
+            return redirect("shifts:detail", pk=shift.pk)
     elif action == "add" and add_form.is_valid():
         member = add_form.cleaned_data["member"]
         try:
-            _add_member(shift=shift, member=member, now=now, today=today, by=request.user)
+            _add_member(shift=shift, member=member, now=now, today=today, by=request.user,
+                        seat=add_form.cleaned_data["seat"], reason=add_form.cleaned_data["reason"])
         except (RuleViolation, ValidationError) as exc:
             add_service_errors(add_form, exc)
         else:
@@ -188,7 +211,7 @@ def shift_detail(request, pk):
                 text = _("%(name)s registered on this shift.")
             messages.success(request, text % {"name": member.full_name})
             return redirect("shifts:detail", pk=shift.pk)
-    status = 400 if action and (attendance_form.errors or add_form.errors) else 200
+    status = 400 if action and (attendance_form.errors or add_form.errors or (welcome_form is not None and welcome_form.errors)) else 200
     return render(request, "shifts/office/shift_detail.html", {
         "shift": shift,
         "form": attendance_form,
@@ -199,13 +222,22 @@ def shift_detail(request, pk):
         "ended": shift.end <= now,
         "understaffed": not shift.cancelled and selectors.is_understaffed(shift.seats_taken, shift.capacity),
         "recorded": sum(1 for r in registrations if r.attendance),
+        "seats": facts.rows() if facts.requirements else [],
+        "no_leader": shift.no_leader,
+        "empty_seats": facts.empty,
+        "welcome_form": welcome_form,
+        "override_allowed": CoopParameters.current().coordinators_confirm_unqualified,
     }, status=status)
 
 
 @coordinator_required
 def shift_sheet(request, pk):
     shift = get_object_or_404(Shift, pk=pk)
-    pdf = documents.shift_sheet_pdf(shift, list(selectors.roster(shift)))
+    registrations = list(selectors.roster(shift))
+    held = selectors.roster_qualifications(shift)
+    for registration in registrations:
+        registration.held = held.get(registration.member_id, [])
+    pdf = documents.shift_sheet_pdf(shift, registrations, seats=selectors.seat_facts([shift])[shift.pk])
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="shift-{shift.date:%Y-%m-%d}-{shift.pk}.pdf"'
     return response
@@ -401,6 +433,7 @@ def dashboard(request):
         selectors.shifts_between(first=today - datetime.timedelta(days=UPCOMING_DAYS), last=today, now=now)
         .filter(end__lte=now, cancelled=False, unrecorded__gt=0)
     )
+    no_leader = selectors.shifts_without_leader(now=now, today=today)
     soon = list(selectors.members_soon_suspended(today=today, days=SUSPENSION_WARNING_DAYS))
     for member in soon:
         member.days_left = selectors.days_before_suspension(member, today)
@@ -413,6 +446,8 @@ def dashboard(request):
         "column_totals": [sum(row["cells"][i] for row in matrix) for i in range(len(working))],
         "grand_total": sum(row["total"] for row in matrix),
         "understaffed": understaffed,
+        "no_leader": no_leader,
+        "no_leader_days": selectors.no_leader_days(),
         "to_record": to_record,
         "soon": soon,
         "upcoming_days": UPCOMING_DAYS,

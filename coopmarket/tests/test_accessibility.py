@@ -6,7 +6,7 @@ a shift, a product, an order...). Each page (each URL name, whatever its argumen
 once and checked as rendered; a page added later is checked as soon as a link leads to it. The
 pages the issue named are required for each role, so a broken menu cannot shrink the walk
 unnoticed. Not walked: the Django admin and the API's documentation pages (third-party pages,
-not ours to style), files (PDF, CSV, iCalendar, JSON) and anything that is not a GET link.
+not ours to style), files (PDF, CSV, iCalendar, JSON, the import examples ZIP and XLSX) and anything that is not a GET link.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from coopmarket.tests.browser import assert_no_axe_violations, axe_violations, e
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-NOT_WALKED = re.compile(r"^/(admin|api|static|media|i18n|jsi18n|stripe|calendar)/|^/accounts/logout/|\.(pdf|csv|ics|json|js|txt)$")
+NOT_WALKED = re.compile(r"^/(admin|api|static|media|i18n|jsi18n|stripe|calendar)/|^/accounts/logout/|\.(pdf|csv|ics|json|js|txt|zip|xlsx)$")
 MAX_PAGES = 80  # per role: far above today's count, a guard against a link loop
 
 # role: (demo username, where the walk starts, URL names the walk must reach)

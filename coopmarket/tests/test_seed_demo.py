@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Associate, Member, Payment, Sequence, ShareSubscription
+from members.models import Associate, Member, Payment, Qualification, Sequence, ShareSubscription
 from shifts.models import (
     CounterEvent,
     Exemption,
@@ -94,8 +94,9 @@ def test_seed_demo_puts_members_in_every_working_status_through_the_services():
     ftop = Member.objects.filter(shift_type=Member.ShiftType.FTOP, membership=Member.Membership.ACTIVE)
     assert ftop.filter(counter_ftop__gt=0).exists() and ftop.filter(counter_ftop__lt=0).exists()
 
-    # 64 templates (Tuesday-Saturday, weeks A-D); shifts from 8 weeks ago to 90 days ahead.
-    assert ShiftTemplate.objects.count() == 64
+    # 64 templates (Tuesday-Saturday, weeks A-D) and 2 welcome sessions; shifts from 8 weeks ago to 90 days ahead.
+    assert ShiftTemplate.objects.filter(welcome=False).count() == 64
+    assert ShiftTemplate.objects.filter(welcome=True).count() == 2
     assert set(ShiftTemplate.objects.values_list("weekday", flat=True)) == {1, 2, 3, 4, 5}
     dates = Shift.objects.values_list("date", flat=True)
     assert min(dates) >= today - datetime.timedelta(days=56) and max(dates) <= today + datetime.timedelta(days=90)
@@ -125,6 +126,19 @@ def test_seed_demo_puts_members_in_every_working_status_through_the_services():
     assert member.registrations.filter(shift__date__gt=today, kind="regular").exists()
     assert member.can_shop
 
+    # Qualifications (DOMAIN.md §9): leaders and cashiers, tills with qualified seats, a few shifts
+    # of the next days flagged "no leader".
+    from members.qualifications import holders_count
+    from shifts.selectors import shifts_without_leader
+
+    held = {q.code: n for q, n in ((q, holders_count(today).get(q.pk, 0)) for q in Qualification.objects.all())}
+    assert held["leader"] >= 2 and held["cashier"] >= 1
+    assert ShiftTemplate.objects.filter(name="Caisse", requirements__qualification__code="leader").exists()
+    assert Registration.objects.filter(seat__code="leader", cancelled_at__isnull=True, shift__date__gte=today).exists()
+    assert shifts_without_leader(now=timezone.now(), today=today)
+    assert "shifts flagged 'no leader' now:" in output
+    assert Member.objects.filter(welcomed_on__isnull=False).exists()
+
 
 def test_seed_demo_adds_only_the_missing_members():
     _seed(10)
@@ -149,6 +163,12 @@ def test_shift_admin_pages_answer_on_the_demo_data(client):
     for name in ("shift", "registration", "counterevent", "statuschange", "jobrun"):
         assert client.get(reverse(f"admin:shifts_{name}_add")).status_code == 403, name
     assert client.get(reverse("admin:shifts_shift_changelist"), {"date__gte": "2026-01-01", "q": "Caisse"}).status_code == 200
+    for name in ("qualification", "memberqualification"):
+        assert client.get(reverse(f"admin:members_{name}_changelist")).status_code == 200, name
+        assert client.get(reverse(f"admin:members_{name}_add")).status_code == 200, name
+    grant = Member.objects.get(user__username="member").qualification_grants.first()
+    assert client.get(reverse("admin:members_memberqualification_change", args=[grant.pk])).status_code == 200
+    assert client.get(reverse("admin:members_qualification_change", args=[grant.qualification_id])).status_code == 200
 
     # A refused service is a form error, not a 500: a leave cannot start in the past.
     member = Member.objects.get(user__username="member")
@@ -168,6 +188,8 @@ def test_shift_admin_pages_answer_on_the_demo_data(client):
         "start_time": template.start_time.strftime("%H:%M"), "end_time": template.end_time.strftime("%H:%M"),
         "capacity": template.capacity, "required_skill": "", "leader": "", "active": "on",
         "slots-TOTAL_FORMS": "0", "slots-INITIAL_FORMS": "0", "slots-MIN_NUM_FORMS": "0", "slots-MAX_NUM_FORMS": "0",
+        "requirements-TOTAL_FORMS": "0", "requirements-INITIAL_FORMS": "0", "requirements-MIN_NUM_FORMS": "0",
+        "requirements-MAX_NUM_FORMS": "1000",
     }
     response = client.post(reverse("admin:shifts_shifttemplate_change", args=[template.pk]), data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors

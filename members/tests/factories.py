@@ -13,7 +13,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from members import services
-from members.models import Member, Payment, ShareClass, ShareSubscription
+from members.models import Member, Payment, Qualification, ShareClass, ShareSubscription
 
 TODAY = datetime.date(2026, 3, 2)
 
@@ -91,3 +91,9 @@ def supporting_member(*, today: datetime.date = TODAY, quantity: int = 1, **kw) 
     subscribe(member, quantity, share_class=share_class_b(), today=today)
     member.refresh_from_db()
     return member
+
+
+def qualification(code: str, name: str = "") -> Qualification:
+    """A qualification by code: the migrated defaults (leader, cashier, reception), or a new one
+    (transactional tests may have flushed the migrated rows)."""
+    return Qualification.objects.get_or_create(code=code, defaults={"name": name or code.capitalize()})[0]

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from members.models import Member
-from members.tests.factories import active_member
+from members.tests.factories import active_member, qualification
 from shifts import services
 from shifts.models import Shift, ShiftTemplate
 
@@ -144,3 +144,14 @@ def calendar(wednesday):
     """Shifts for eight weeks from TODAY; returns the first Wednesday shift (2026-03-04 09:00)."""
     generate()
     return shift_of(wednesday, datetime.date(2026, 3, 4))
+
+
+@pytest.fixture
+def leader(db):
+    """The `leader` qualification (shift leader)."""
+    return qualification("leader", "Shift leader")
+
+
+@pytest.fixture
+def cashier(db):
+    return qualification("cashier", "Cashier")

@@ -250,7 +250,8 @@ def test_roster_is_shown_to_coordinators_and_the_shifts_members_only(coord, alic
     for client in (coord, alice_api):
         body = client.get(shift_url(calendar)).json()
         assert body["registrations"] == [
-            {"id": live(calendar).get().pk, "shift": calendar.pk, "member": alice.pk, "kind": "regular", "attendance": None, "offered": False}
+            {"id": live(calendar).get().pk, "shift": calendar.pk, "member": alice.pk, "kind": "regular", "attendance": None, "offered": False,
+             "seat": None}
         ]
     for client in (bob_api, cashier):
         response = client.get(shift_url(calendar))

@@ -7,10 +7,15 @@ with the date it would have happened on (`today=` the day of the payment, the sh
 
 It lives in the composition root because it writes both members and shifts (`members` never
 imports `shifts`). The command is a list of small steps, each idempotent on its own:
-`seed_accounts`, `seed_templates`, `seed_member_account`, `seed_members` (a standard member gets
-their regular slot when they join), `seed_shifts` (8 weeks of past shifts, 90 days ahead),
-`seed_history` (bookings, attendance and the daily close of the past 8 weeks, then today's
-decisions: leaves, exemptions, extensions, a block), and the daily `statuses_update`.
+`seed_accounts`, `seed_templates` (with their qualified seats, and welcome sessions),
+`seed_member_account`, `seed_members` (a member's qualifications are granted when they join, then a
+standard member gets their regular slot, on a seat they qualify for), `seed_shifts` (8 weeks of
+past shifts, 90 days ahead), `seed_history` (bookings, attendance and the daily close of the past 8
+weeks, then today's decisions: leaves, exemptions, extensions, a block), `seed_welcome` (welcome
+dates, newcomers booked on the next welcome session) and the daily `statuses_update`.
+
+Leaders are fewer than the shifts that need one, so a few shifts of the next days are flagged
+"no leader" on the calendar and the dashboard.
 
 Each working member follows a *work scenario* that leads them to one working status; the first
 members of the plan take one scenario each, so a small demo (the tests use 30) shows them all.
@@ -39,12 +44,13 @@ from coopmarket.errors import RuleViolation
 from coopmarket.roles import CASHIERS, COORDINATORS, SUPPLY
 from inventory import demo as inventory_demo
 from members import membership as ms
+from members import qualifications as quals
 from members import services
-from members.models import Member, Payment, ShareClass
+from members.models import Member, Payment, Qualification, ShareClass
 from members.text import search_key
 from shifts import notifications
 from shifts import services as shift_services
-from shifts.models import Registration, Shift, ShiftTemplate
+from shifts.models import Registration, Shift, ShiftTemplate, SlotAssignment, TemplateRequirement
 
 SEED = 20260105
 DEMO_DOMAIN = "demo.coopmarket.test"
@@ -144,6 +150,17 @@ _SATURDAY_SHIFTS = (
     ("Caisse et fermeture", datetime.time(16, 45), datetime.time(19, 45), 8),
 )
 SHOP_DAYS = {1: _WEEKDAY_SHIFTS, 2: _WEEKDAY_SHIFTS, 3: _WEEKDAY_SHIFTS, 4: _WEEKDAY_SHIFTS, 5: _SATURDAY_SHIFTS}
+# Qualified seats of each kind of shift (DOMAIN.md §9); the other seats are open.
+REQUIREMENTS = {
+    "Caisse": (("leader", 1), ("cashier", 2)),
+    "Caisse et fermeture": (("leader", 1), ("cashier", 2)),
+    "Réception marchandises": (("reception", 1),),
+}
+# Welcome sessions: Saturday mornings of weeks A and C.
+WELCOME_SESSION = ("Réunion d'accueil", 5, datetime.time(10, 0), datetime.time(11, 30), 12, "AC")
+# The chance a member holding cooperator shares was trained for each qualification.
+QUALIFICATION_ODDS = {"leader": 0.10, "cashier": 0.18, "reception": 0.08}
+FORCED_QUALIFICATIONS = {1: ("leader",), 13: ("leader", "cashier"), 16: ("cashier",)}
 HISTORY_DAYS = 56  # two cycles of past shifts: every template has exactly two past dates
 AHEAD_DAYS = 90
 SLOT_RESERVE = 2  # seats of each template kept free of slot holders, for FTOP members and make-ups
@@ -208,6 +225,8 @@ class MemberPlan:
     left_on: datetime.date | None = None
     leave_reason: str = ""
     work: str = UP_TO_DATE  # the work scenario (working members only)
+    # (code, held from, expires on or None): granted when the member joins, before their slot.
+    qualifications: tuple[tuple[str, datetime.date, datetime.date | None], ...] = ()
 
 
 def _slug(text: str) -> str:
@@ -305,19 +324,76 @@ def member_plan(index: int, *, today: datetime.date) -> MemberPlan:
         plan.update(left_on=min(today, left_on), leave_reason=rng.choice(LEAVE_REASONS))
     if rng.random() < 0.15:
         plan.update(associate=(rng.choice(FIRST_NAMES), last_name if rng.random() < 0.6 else rng.choice(LAST_NAMES)))
+    if plan.get("share_class") == "A":
+        plan.update(qualifications=qualification_plan(index, joined_on=joined_on, paid_on=paid_on, today=today))
     return MemberPlan(**plan)
+
+
+def qualification_plan(index: int, *, joined_on: datetime.date, paid_on: datetime.date, today: datetime.date) -> tuple:
+    """Which trainings demo member `index` had (its own random stream: the rest of the plan does
+    not change): held from a date on or before their shares were paid; some cashier trainings
+    expire soon (a refresher is due), a few have expired."""
+    rng = random.Random(f"{SEED}:{index}:qualifications")
+    codes = [code for code, odds in QUALIFICATION_ODDS.items() if rng.random() < odds]
+    codes = list(FORCED_QUALIFICATIONS.get(index, codes))
+    granted = []
+    for code in codes:
+        since = min(paid_on, joined_on + _days(rng.randint(0, 20)))
+        until = None
+        if code == "cashier":
+            draw = rng.random()
+            if draw < 0.25 or index == 16:
+                until = today + _days(rng.randint(10, 120))
+            elif draw < 0.32 and (today - since).days > 30:
+                until = today - _days(rng.randint(3, min(30, (today - since).days - 1)))
+        granted.append((code, since, until))
+    return tuple(granted)
 
 
 class SlotPicker:
     """Chooses demo members' regular slots: a template with room, keeping SLOT_RESERVE seats of each
-    free for FTOP members and make-ups (then any room left). Deterministic for a given state."""
+    free for FTOP members and make-ups (then any room left). Deterministic for a given state.
+    `assign` gives the slot through the service, trying the next template when the rules refuse
+    one (only qualified seats the member does not hold left)."""
 
     def __init__(self):
         self.templates = list(
-            ShiftTemplate.objects.filter(active=True)
+            ShiftTemplate.objects.filter(active=True, welcome=False)
             .annotate(holders=Count("slots", filter=Q(slots__end_date__isnull=True)))
             .order_by("week", "weekday", "start_time", "pk")
         )
+        self.seats: dict[int, dict[int, int]] = {}  # template -> qualification -> qualified seats left for slot holders
+        for template_id, qualification_id, seats in TemplateRequirement.objects.values_list("template_id", "qualification_id", "seats"):
+            self.seats.setdefault(template_id, {})[qualification_id] = seats
+        for template_id, seat_id in SlotAssignment.objects.filter(end_date__isnull=True, seat__isnull=False).values_list("template_id", "seat_id"):
+            if seat_id in self.seats.get(template_id, {}):
+                self.seats[template_id][seat_id] -= 1
+
+    def assign(self, key, member: Member, *, start_date: datetime.date, today: datetime.date, by=None):
+        """The member's slot: trained members go first to a template whose seat of their training is free."""
+        rng = random.Random(f"{SEED}:{key}:slot")
+        held = quals.held_ids(member, max(start_date, today))
+        for reserve in (SLOT_RESERVE, 0):
+            room = [t for t in self.templates if t.holders < t.capacity - reserve]
+            if not room:
+                continue
+            first = rng.choice(room)
+            ordered = [first, *(t for t in room if t is not first)]
+            needing = [t for t in ordered if any(self.seats.get(t.pk, {}).get(q, 0) > 0 for q in held)]
+            if needing:
+                first = needing[0] if len(needing) == 1 else rng.choice(needing)
+                ordered = [first, *(t for t in ordered if t is not first)]
+            for template in ordered:
+                try:
+                    with transaction.atomic():
+                        slot = shift_services.slot_assign(template=template, member=member, start_date=start_date, today=today, by=by)
+                except RuleViolation:
+                    continue
+                template.holders += 1
+                if slot.seat_id in self.seats.get(template.pk, {}):
+                    self.seats[template.pk][slot.seat_id] -= 1
+                return slot
+        return None
 
     def pick(self, key) -> ShiftTemplate | None:
         rng = random.Random(f"{SEED}:{key}:slot")
@@ -342,10 +418,15 @@ def member_from_plan(
     )
     if plan.share_class is None:
         return member
+    if plan.qualifications:
+        codes = {q.code: q for q in Qualification.objects.filter(code__in=[code for code, *_rest in plan.qualifications])}
+        for code, since, until in plan.qualifications:
+            if code in codes:
+                quals.member_qualification_grant(member=member, qualification=codes[code], since=since, until=until,
+                                                 today=plan.paid_on, by=by, note="Formation")
     if slots is not None and plan.share_class == "A" and plan.shift_type == Member.ShiftType.STANDARD:
-        template = slots.pick(plan.index)
-        if template is not None:  # given when they join, so they never go without one
-            shift_services.slot_assign(template=template, member=member, start_date=plan.paid_on, today=plan.paid_on, by=by)
+        # Given when they join, so they never go without one.
+        slots.assign(plan.index, member, start_date=plan.paid_on, today=plan.paid_on, by=by)
     rng = random.Random(f"{SEED}:{plan.index}:refs")
     subscription = services.share_subscribe(
         member=member, share_class=share_classes[plan.share_class], quantity=plan.quantity,
@@ -411,9 +492,14 @@ def seed_member_account(*, today: datetime.date, by=None, log) -> Member:
             phone="06 12 34 56 78", address="42 rue des Poissonniers", postal_code="75018", city="Paris", by=by,
         )
         paid_on = today - _days(728)
-        template = SlotPicker().pick("member")
-        if template is not None:
-            shift_services.slot_assign(template=template, member=member, start_date=paid_on, today=paid_on, by=by)
+        leader = Qualification.objects.filter(code="leader").first()
+        if leader is not None:  # a trained shift leader, who shows "what I am trained for" on /me/
+            quals.member_qualification_grant(member=member, qualification=leader, since=paid_on, today=paid_on, by=by)
+        cashier = Qualification.objects.filter(code="cashier").first()
+        if cashier is not None:  # a cashier training with a refresher due in two months
+            quals.member_qualification_grant(member=member, qualification=cashier, since=today - _days(300),
+                                             until=today + _days(60), today=paid_on, by=by)
+        SlotPicker().assign("member", member, start_date=paid_on, today=paid_on, by=by)
         services.share_subscribe(
             member=member, share_class=ShareClass.objects.get(code="A"), quantity=10,
             payment_method=Payment.Method.TRANSFER, today=paid_on, paid_on=paid_on, by=by,
@@ -446,8 +532,11 @@ def seed_members(*, count: int, today: datetime.date, by=None, log) -> int:
     return len(plans)
 
 
-def seed_templates(*, log) -> int:
-    """The ABCD cycle's templates: the shop's shifts, Tuesday to Saturday, in each of the 4 weeks."""
+def seed_templates(*, now: datetime.datetime | None = None, log) -> int:
+    """The ABCD cycle's templates: the shop's shifts, Tuesday to Saturday, in each of the 4 weeks,
+    with their qualified seats (tills need a shift leader and cashiers, reception someone trained),
+    and a welcome session on Saturday mornings of weeks A and C."""
+    now = now or timezone.now()
     existing = set(ShiftTemplate.objects.values_list("week", "weekday", "start_time", "name"))
     created = 0
     for week in "ABCD":
@@ -459,7 +548,20 @@ def seed_templates(*, log) -> int:
                     name=name, week=week, weekday=weekday, start_time=start, end_time=end, capacity=capacity
                 )
                 created += 1
-    log(f"  created {created} shift templates ({len(existing)} were already there)")
+    name, weekday, start, end, capacity, weeks = WELCOME_SESSION
+    for week in weeks:
+        if (week, weekday, start, name) not in existing:
+            template = shift_services.template_create(name=name, week=week, weekday=weekday, start_time=start, end_time=end, capacity=capacity)
+            shift_services.template_update(template=template, now=now, welcome=True)
+            created += 1
+    qualifications = {q.code: q for q in Qualification.objects.all()}
+    seated = 0
+    for template in ShiftTemplate.objects.filter(name__in=list(REQUIREMENTS), requirements__isnull=True):
+        wanted = [(qualifications[code], n) for code, n in REQUIREMENTS[template.name] if code in qualifications]
+        if wanted:
+            shift_services.template_requirements_set(template=template, requirements=wanted, now=now)
+            seated += 1
+    log(f"  created {created} shift templates ({len(existing)} were already there); qualified seats set on {seated}")
     return created
 
 
@@ -480,10 +582,8 @@ def seed_shifts(*, today: datetime.date, by=None, log) -> dict:
             member.email.lower().endswith(f"@{DEMO_DOMAIN}") and member.shift_type == Member.ShiftType.STANDARD
             and not member.slots.exists()
         ):
-            template = slots.pick(f"m{member.member_number}")
-            if template is not None:
-                start = member.work_start_date or member.joined_on
-                shift_services.slot_assign(template=template, member=member, start_date=start, today=today, by=by)
+            start = member.work_start_date or member.joined_on
+            if slots.assign(f"m{member.member_number}", member, start_date=start, today=today, by=by) is not None:
                 assigned += 1
     counts = shift_services.shifts_generate(start=today - _days(HISTORY_DAYS), end=today + _days(AHEAD_DAYS))
     log(f"  {assigned} regular slots assigned; generated {counts['shifts']} shifts and {counts['registrations']} regular registrations")
@@ -538,7 +638,7 @@ class _History:
     def __init__(self, *, today: datetime.date, member_ids):
         live = Q(registrations__cancelled_at__isnull=True)
         self.shifts = list(
-            Shift.objects.filter(date__gte=today - _days(HISTORY_DAYS), date__lte=today + _days(AHEAD_DAYS), cancelled=False)
+            Shift.objects.filter(date__gte=today - _days(HISTORY_DAYS), date__lte=today + _days(AHEAD_DAYS), cancelled=False, welcome=False)
             .annotate(taken=Count("registrations", filter=live)).order_by("start", "pk")
         )
         self.dates: dict[int, set[datetime.date]] = {}
@@ -695,6 +795,33 @@ def seed_history(*, today: datetime.date, now: datetime.datetime, by=None, log) 
     return dict(counts)
 
 
+def seed_welcome(*, today: datetime.date, now: datetime.datetime, by=None, log) -> dict:
+    """Welcome dates: demo members who joined more than 30 days ago were welcomed a week after
+    joining; newer ones are booked on the next welcome session with room (the welcome desk gives
+    them a slot after it). Idempotent: only members not yet welcomed and not yet booked."""
+    counts = Counter()
+    demo = Member.objects.filter(email__iendswith=f"@{DEMO_DOMAIN}", welcomed_on__isnull=True).exclude(
+        membership=Member.Membership.LEFT).order_by("member_number")
+    booked = set(Registration.objects.filter(cancelled_at__isnull=True, shift__welcome=True).values_list("member_id", flat=True))
+    sessions = list(Shift.objects.filter(welcome=True, cancelled=False, start__gt=now).order_by("start")[:3])
+    for member in demo:
+        if (today - member.joined_on).days > 30:
+            quals.member_welcomed_set(member=member, day=min(today, member.joined_on + _days(7)), by=by, reason="Réunion d'accueil")
+            counts["welcomed"] += 1
+            continue
+        if member.pk in booked:
+            continue
+        for session in sessions:
+            try:
+                shift_services.shift_book(shift=session, member=member, now=now, by=by)
+            except RuleViolation:
+                continue
+            counts["booked on a welcome session"] += 1
+            break
+    log("  welcome: " + (", ".join(f"{n} {what}" for what, n in counts.items()) or "already there"))
+    return dict(counts)
+
+
 class Command(BaseCommand):
     help = "Load a realistic demo coop (idempotent). Prints the demo accounts (password: demo)."
 
@@ -716,13 +843,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts = seed_accounts(log=log)
             by = accounts["coordinator"]
-            seed_templates(log=log)
+            seed_templates(now=now, log=log)
             seed_member_account(today=today, by=by, log=log)
         seed_members(count=max(0, members), today=today, by=by, log=log)
         with transaction.atomic():
             seed_shifts(today=today, by=by, log=log)
         with transaction.atomic():
             seed_history(today=today, now=now, by=by, log=log)
+        with transaction.atomic():
+            seed_welcome(today=today, now=now, by=by, log=log)
         # The daily job: memberships as of today, the cycle charge, statuses (deadlines...).
         job = shift_services.statuses_update(today=today)
         log("  update_statuses: " + ", ".join(f"{name} {n} changed" for name, n in job.items()))
@@ -742,6 +871,12 @@ class Command(BaseCommand):
             f"FTOP members: {ftop.filter(counter_ftop__gt=0).count()} with credit, "
             f"{ftop.filter(counter_ftop=0).count()} at 0, {ftop.filter(counter_ftop__lt=0).count()} in debt"
         )
+        from shifts.selectors import shifts_without_leader
+
+        today, now = timezone.localdate(), timezone.now()
+        held = quals.holders_count(today)
+        log("Qualified today: " + ", ".join(f"{q.code} {held.get(q.pk, 0)}" for q in Qualification.objects.all())
+            + f"; shifts flagged 'no leader' now: {len(shifts_without_leader(now=now, today=today))}")
         log(self.style.SUCCESS(f"Demo accounts (password '{DEMO_PASSWORD}'):"))
         for username, (*_rest, description) in ACCOUNTS.items():
             log(f"  {username:<12} {description}")
