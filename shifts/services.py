@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
 
+from coopmarket import lookups  # noqa: F401  (registers `__any`: batches of ids as one array parameter)
 from coopmarket.errors import RuleViolation
 from members import qualifications as quals
 from members.models import CoopParameters, Member, MemberStateChange, Qualification, ShareSubscription
@@ -1332,9 +1333,9 @@ def member_reenrol(*, member: Member, today: datetime.date, template: ShiftTempl
 
 # --- the time-driven job ----------------------------------------------------------------------
 
-def _bulk_facts(members=None):
-    """Every fact the status needs for the members of `members` (a queryset of members, or None
-    for everyone), in a constant number of queries (sub-selects, never a list of ids)."""
+def _bulk_facts(member_ids=None):
+    """Every fact the status needs for the members of `member_ids` (or everyone), in a constant
+    number of queries (the ids travel as one array parameter on PostgreSQL)."""
     def by_member(rows):
         grouped: dict[int, list] = {}
         for member_id, item in rows:
@@ -1342,7 +1343,7 @@ def _bulk_facts(members=None):
         return grouped
 
     def scoped(qs):
-        return qs if members is None else qs.filter(member_id__in=members.values("pk"))
+        return qs if member_ids is None else qs.filter(member_id__any=member_ids)
 
     rows = by_member((row[1], row) for row in scoped(CounterEvent.objects.all()).order_by("pk").values_list(*LEDGER_FIELDS).iterator(chunk_size=10000))
     leaves = by_member((m, st.Period(a, b)) for m, a, b in scoped(Leave.objects.all()).values_list("member_id", "start", "end"))
@@ -1435,13 +1436,13 @@ def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple
     charged: set[int] = set()
     per_start = dict.fromkeys(starts, 0)
     for ids in _chunks(candidates):
-        chunk = Member.objects.filter(pk__in=ids)
+        chunk = Member.objects.filter(pk__any=ids)
         members = list(chunk.only("pk", "shift_type", "counter_ftop"))
         memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
         judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk)}
         slow = members
         if trust_stored and len(starts) == 1:
-            later = set(CounterEvent.objects.filter(member_id__in=ids, date__gt=starts[0]).values_list("member_id", flat=True))
+            later = set(CounterEvent.objects.filter(member_id__any=ids, date__gt=starts[0]).values_list("member_id", flat=True))
             slow = [m for m in members if m.pk in later]
             _charge_from_stored([m for m in members if m.pk not in later], starts[0], judge=judge, rules=r,
                                 charged=charged, per_start=per_start)
@@ -1470,10 +1471,10 @@ def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, r
     periods = {}
     for model in (Leave, Exemption):
         periods[model] = {}
-        for member_id, a, b in model.objects.filter(member_id__in=ids).values_list("member_id", "start", "end"):
+        for member_id, a, b in model.objects.filter(member_id__any=ids).values_list("member_id", "start", "end"):
             periods[model].setdefault(member_id, []).append(st.Period(a, b))
     marks: dict[int, list[st.Event]] = {}
-    rows = CounterEvent.objects.filter(member_id__in=ids, kind__in=(st.UNSUBSCRIBED_MARK, st.REENROL), reversed_by__isnull=True)
+    rows = CounterEvent.objects.filter(member_id__any=ids, kind__in=(st.UNSUBSCRIBED_MARK, st.REENROL), reversed_by__isnull=True)
     for pk, member_id, date, kind in rows.order_by("pk").values_list("pk", "member_id", "date", "kind"):
         marks.setdefault(member_id, []).append(st.Event(date, kind, seq=pk))
     label = _("Cycle charge")
@@ -1493,7 +1494,7 @@ def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, r
 def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, judge, rules, charged, per_start) -> None:
     """The general case: each member's ledger is read, the charges placed and what follows them
     re-resolved (a late run, several cycle starts, events dated after the cycle start)."""
-    facts = _bulk_facts(Member.objects.filter(pk__in=[m.pk for m in members]))
+    facts = _bulk_facts([m.pk for m in members])
     pending = []
     for member in members:
         type_on = _shift_type_on(judge["shift_types"].get(member.pk, []), member.shift_type)
@@ -1547,8 +1548,8 @@ def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
 
 def _recompute_chunk(ids: list[int], *, today: datetime.date, cause: str, r: st.Rules, now: datetime.datetime) -> int:
     """Recompute and store the statuses of one batch of members, in one short transaction."""
-    chunk = _members_for_job().filter(pk__in=ids)
-    facts = _bulk_facts(Member.objects.filter(pk__in=ids))
+    chunk = _members_for_job().filter(pk__any=ids)
+    facts = _bulk_facts(ids)
     changed, history, marks, unsubscribed_with_slot = [], [], [], []
     for member in chunk:
         member_slots = facts.slots.get(member.pk, [])
