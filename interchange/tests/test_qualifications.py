@@ -331,3 +331,18 @@ def test_the_standing_service_refuses_a_slot_on_a_welcome_session_and_seats_slot
     )
     assert dict(SlotAssignment.objects.values_list("member_id", "seat__code")) == {ada.pk: None, bob.pk: "cashier", cy.pk: "leader"}
     assert result["unqualified"] == [(2, qualification("leader").pk)]
+
+
+def test_the_new_checks_speak_french():
+    from django.utils import translation
+
+    with translation.override("fr"):
+        report = run(coop([member_row(50, "Ada", "Lovelace", "ftop", welcomed_on=str(TODAY + D(days=1)))],
+                          [grant(50, "forklift", "2025-01-01")],
+                          templates=[template_row("A1", capacity=6, requirements="leader:1;leader:2")]))
+    assert sorted(errors_of(report)) == [
+        "members.csv:2: welcomed_on: La date d’accueil ne peut pas être dans le futur.",
+        "qualifications.csv:2: qualification: Qualification inconnue « forklift » : les codes sont leader, cashier, reception "
+        "(ajoutez-la d’abord sur la page des qualifications).",
+        "templates.csv:2: requirements: « leader » est indiqué deux fois : écrivez les places par qualification ainsi : leader:1;cashier:2.",
+    ]
