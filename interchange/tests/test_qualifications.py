@@ -346,3 +346,13 @@ def test_the_new_checks_speak_french():
         "(ajoutez-la d’abord sur la page des qualifications).",
         "templates.csv:2: requirements: « leader » est indiqué deux fois : écrivez les places par qualification ainsi : leader:1;cashier:2.",
     ]
+
+
+def test_a_nul_byte_or_an_over_long_cell_in_the_new_columns_is_a_line_numbered_error():
+    report = run(coop([member_row(50, "Ada", "Lovelace", "ftop")], [grant(50, "lead\x00er", "2025-01-01")],
+                      templates=[template_row("A1", capacity=6, requirements="leader:1;" * 200)]))
+    assert sorted(errors_of(report)) == [
+        "qualifications.csv:2: qualification: A NUL byte is not allowed in a cell.",
+        "templates.csv:2: requirements: At most 1000 characters (this one has 1800).",
+    ]
+    assert Member.objects.count() == 0
