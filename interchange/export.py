@@ -13,6 +13,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+from members import qualifications as quals
 from members import selectors as member_selectors
 from members.models import Payment
 from shifts import selectors as shift_selectors
@@ -35,13 +36,15 @@ def coop_export(*, today: datetime.date) -> dict[str, list[list[str]]]:
     templates = shift_selectors.templates_for_import(today=today)
     names = _unique_names(templates)
     standings = shift_services.standings_export(today=today)
+    requirements = shift_selectors.requirements_texts([t.pk for t in templates])
     tables: dict[str, list[list]] = {name: [] for name in FILES}
     for template in templates:
         if not template.active and not template.holders:
             continue
         tables["templates.csv"].append({
             "name": names[template.pk], "week": template.week, "weekday": template.weekday, "start_time": template.start_time,
-            "end_time": template.end_time, "capacity": template.capacity,
+            "end_time": template.end_time, "capacity": template.capacity, "requirements": requirements.get(template.pk),
+            "welcome": template.welcome,
         })
     members = {}
     for member in member_selectors.interchange_members().iterator(chunk_size=5000):
@@ -57,7 +60,7 @@ def coop_export(*, today: datetime.date) -> dict[str, list[list[str]]]:
             "slot_start_date": standing.get("slot_start_date") if slot else None,
             "counter_standard": member.counter_standard, "counter_ftop": member.counter_ftop,
             "alert_started_on": standing.get("alert_started_on"), "left_on": member.left_on,
-            "unsubscribed": bool(standing.get("unsubscribed")) and not member.left_on,
+            "unsubscribed": bool(standing.get("unsubscribed")) and not member.left_on, "welcomed_on": member.welcomed_on,
             "blocked_reason": member.blocked_reason, "notes": member.notes, "birth_date": member.birth_date,
         })
     for sub in member_selectors.interchange_subscriptions().iterator(chunk_size=2000):
@@ -95,6 +98,9 @@ def coop_export(*, today: datetime.date) -> dict[str, list[list[str]]]:
             "member_number": numbers[member_id], "granted_on": granted_on, "start": start, "end": end, "reason": reason,
         })
     tables["absences.csv"].sort(key=lambda r: (r["member_number"], r["kind"], r["start"]))
+    for member_id, code, since, until in quals.interchange_grants():
+        tables["qualifications.csv"].append({"member_number": numbers[member_id], "qualification": code, "since": since, "until": until})
+    tables["qualifications.csv"].sort(key=lambda r: r["member_number"])  # stable: each member's grants stay in the list's order
     return {
         name: [[c.name for c in FILES[name]]] + [[format_cell(row.get(c.name)) for c in FILES[name]] for row in rows]
         for name, rows in tables.items()

@@ -16,22 +16,20 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from members import qualifications as quals
 from members import selectors as member_selectors
 from members.barcodes import format_member_number
 from members.models import CoopParameters
 from members.services import card_barcode_errors
 from members.text import search_key
 from shifts import selectors as shift_selectors
+from shifts.seats import parse_requirements_text
 
 from .formats import FILES, REQUIRED_FILES, CellError, parse_cell
 from .reader import Source
 from .report import Report
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "address", "postal_code", "city", "notes", "birth_date")
-
-
-def not_yet() -> str:
-    return _("not imported yet: qualifications and welcome sessions arrive with issue 14")
 
 
 @dataclass
@@ -56,6 +54,8 @@ class TemplateRef:
     template: object = None  # the ShiftTemplate, once it exists
     line: int | None = None  # templates.csv line of a new template
     capacity: int = 0
+    welcome: bool = False
+    requirements: list | None = None  # [(Qualification, seats)] to set on a new template (None: none)
 
 
 @dataclass
@@ -68,20 +68,22 @@ class MemberPlan:
     slot: tuple | None = None  # (TemplateRef, start_date)
     opening: dict | None = None
     left_on: datetime.date | None = None
+    welcomed_on: datetime.date | None = None  # the welcome date to record (new members; an earlier one for members there)
 
 
 @dataclass
 class Plan:
     today: datetime.date
     templates_new: list[tuple[Row, TemplateRef, dict]] = field(default_factory=list)
-    templates_changed: list[tuple[Row, object, dict]] = field(default_factory=list)
+    templates_changed: list[tuple[Row, object, dict, list | None]] = field(default_factory=list)  # fields, requirements
     members: list[MemberPlan] = field(default_factory=list)
+    others: list[MemberPlan] = field(default_factory=list)  # members of the database named only by qualifications.csv
     subscriptions: list[dict] = field(default_factory=list)  # {row, number, share_class, quantity, instalments, subscribed_on, payments}
     payments_existing: list[dict] = field(default_factory=list)  # payments for subscriptions already recorded
     associates: list[dict] = field(default_factory=list)
     absences: list[dict] = field(default_factory=list)
     extensions: list[dict] = field(default_factory=list)
-    qualifications: list[dict] = field(default_factory=list)
+    qualifications: list[dict] = field(default_factory=list)  # {row, plan, qualification, since, until}
 
     def by_number(self) -> dict[int, MemberPlan]:
         return {m.number: m for m in self.members if m.number is not None}
@@ -153,6 +155,7 @@ class Planner:
         for name in self.source.ignored:
             self.report.warn(name, None, "-", _("Not an interchange file: ignored."))
         self.share_classes = {sc.code: sc for sc in member_selectors.share_classes_all()}
+        self.qualification_codes = quals.qualifications_by_code()
         self.templates()
         self.members()
         self.shares()
@@ -168,6 +171,7 @@ class Planner:
     def templates(self) -> None:
         db = shift_selectors.templates_for_import(today=self.today)
         self.db_templates = db
+        db_requirements = shift_selectors.requirements_texts([t.pk for t in db])
         self.template_refs: list[TemplateRef] = []
         self.holders = {t.pk: t.holders for t in db}
         by_name: dict[str, list] = {}
@@ -189,50 +193,81 @@ class Planner:
             if row.get("end_time") <= row.get("start_time"):
                 self.error(row, None, "end_time", _("A shift ends after it starts, on the same day."))
                 continue
-            self.requirements(row)
+            requirements = self.requirements(row)
+            if requirements is False:  # reported: the template is still known to the slots that name it
+                requirements = None
             fields = {k: row.get(k) for k in ("week", "weekday", "start_time", "end_time", "capacity")}
             matches = by_name.get(key, [])
             if len(matches) > 1:
                 self.error(row, None, "name", _("Several templates of the database have this name: rename them first."))
                 continue
+            welcome = row.get("welcome")
             if matches:
                 template = matches[0]
                 changed = {k: v for k, v in fields.items() if getattr(template, k) != v}
                 if template.name != name:
                     changed["name"] = name
-                if changed:
-                    self.plan.templates_changed.append((row, template, changed))
-                ref = TemplateRef(name, row.get("week"), row.get("weekday"), row.get("start_time"), template=template)
+                if welcome is not None and welcome != template.welcome:
+                    if welcome and template.holders:
+                        self.error(row, None, "welcome", _(
+                            "Members hold this regular slot (%(n)d): a welcome session has no slot holders."
+                        ) % {"n": template.holders})
+                        continue
+                    changed["welcome"] = welcome
+                current = db_requirements.get(template.pk, "")
+                if requirements is None:
+                    if current and not row.get("requirements") and "requirements" in self.source.sheets["templates.csv"].header:
+                        self.warn(row, "requirements", _(
+                            "Empty: the template keeps its qualified seats (%(seats)s); an empty cell changes nothing."
+                        ) % {"seats": current})
+                    if sum(n for _c, n in parse_requirements_text(current)) > row.get("capacity"):
+                        self.error(row, None, "capacity", _("The capacity cannot be under the template's qualified seats (%(seats)s).") % {
+                            "seats": current})
+                        continue
+                elif [(q.code, n) for q, n in requirements] == parse_requirements_text(current):
+                    requirements = None
+                if changed or requirements is not None:
+                    self.plan.templates_changed.append((row, template, changed, requirements))
+                ref = TemplateRef(name, row.get("week"), row.get("weekday"), row.get("start_time"), template=template,
+                                  welcome=template.welcome if welcome is None else welcome)
                 file_refs.add(template.pk)
             else:
-                ref = TemplateRef(name, row.get("week"), row.get("weekday"), row.get("start_time"), line=row.line)
-                self.plan.templates_new.append((row, ref, {"name": name, **fields}))
+                ref = TemplateRef(name, row.get("week"), row.get("weekday"), row.get("start_time"), line=row.line,
+                                  welcome=bool(welcome), requirements=requirements or None)
+                self.plan.templates_new.append((row, ref, {"name": name, **fields, "welcome": bool(welcome)}))
                 self.holders[id(ref)] = 0
             ref.capacity = row.get("capacity")
             self.template_refs.append(ref)
         for template in db:
             if template.pk not in file_refs:
-                ref = TemplateRef(template.name, template.week, template.weekday, template.start_time, template=template)
+                ref = TemplateRef(template.name, template.week, template.weekday, template.start_time, template=template,
+                                  welcome=template.welcome)
                 ref.capacity = template.capacity
                 self.template_refs.append(ref)
 
-    def requirements(self, row: Row) -> None:
-        """`leader:1;cashier:2`: seats per qualification (read and checked; kept for issue 14)."""
+    def requirements(self, row: Row):
+        """`leader:1;cashier:2`: the seats that need each qualification, as [(Qualification,
+        seats)] in order; None when the cell is empty; False when it is wrong (reported)."""
         text = row.get("requirements")
-        if text:
-            total = 0
-            for part in text.split(";"):
-                code, _sep, seats = part.strip().partition(":")
-                if not code.strip() or not seats.strip().isdigit() or int(seats) < 1:
-                    self.error(row, None, "requirements", _("Write the seats per qualification as leader:1;cashier:2."))
-                    return
-                total += int(seats)
-            if row.get("capacity") and total > row.get("capacity"):
-                self.error(row, None, "requirements", _("More qualified seats than the capacity."))
-                return
-            self.warn(row, "requirements", not_yet())
-        if row.get("welcome"):
-            self.warn(row, "welcome", not_yet())
+        if not text:
+            return None
+        try:
+            pairs = parse_requirements_text(text)
+        except ValueError as exc:
+            self.error(row, None, "requirements", _("%(error)s: write the seats per qualification as leader:1;cashier:2.") % {"error": exc})
+            return False
+        unknown = [code for code, _n in pairs if code not in self.qualification_codes]
+        if unknown:
+            self.error(row, None, "requirements", _(
+                "Unknown qualification %(unknown)s: the codes are %(codes)s (add one on the qualifications page first)."
+            ) % {"unknown": ", ".join(f"“{c[:40]}”" for c in unknown), "codes": ", ".join(self.qualification_codes) or "-"})
+            return False
+        total = sum(n for _c, n in pairs)
+        if total > row.get("capacity"):
+            self.error(row, None, "requirements", _("%(n)d qualified seats do not fit in a capacity of %(capacity)d.") % {
+                "n": total, "capacity": row.get("capacity")})
+            return False
+        return [(self.qualification_codes[code], n) for code, n in pairs]
 
     def template_for(self, row: Row) -> TemplateRef | None:
         """The template a members.csv row names (slot_template, or slot_week/weekday/start_time)."""
@@ -278,6 +313,7 @@ class Planner:
         self.cards_held = member_selectors.cards_held(cards)
         self.cards_seen: dict[str, Row] = {}
         existing_ids = []
+        self.welcomed_by_default = 0
         seen_numbers: dict[int, int] = {}
         seen_emails: dict[str, int] = {}
         for row in rows:
@@ -303,6 +339,10 @@ class Planner:
                 self.plan.members.append(plan)
                 if plan.existing is not None:
                     existing_ids.append(plan.existing.pk)
+        if self.welcomed_by_default:
+            self.report.warn("members.csv", None, "welcomed_on", _(
+                "“Welcome before booking” is on: %(n)d member(s) without a welcome date are counted as welcomed on their joining date."
+            ) % {"n": self.welcomed_by_default})
         self.number_new_members()
         self.existing_ledgers, self.existing_associates = member_selectors.ledgers_of(existing_ids)
         self.existing_standings = shift_selectors.standings_of(existing_ids)
@@ -400,7 +440,9 @@ class Planner:
                 self.warn(row, "alert_started_on", _("Ignored: the counter that applies is not below 0."))
         ref = self.template_for(row)
         if ref is not None:
-            if not standard:
+            if ref.welcome:
+                self.error(row, None, "slot_template", _("A welcome session is not a regular slot."))
+            elif not standard:
                 self.error(row, None, "slot_template", _("Only standard members hold a regular slot."))
             elif left_on:
                 self.error(row, None, "slot_template", _("A member who left holds no regular slot."))
@@ -410,9 +452,17 @@ class Planner:
                 plan.slot = (ref, row.get("slot_start_date") or today)
         elif row.get("slot_start_date") is not None:
             self.error(row, None, "slot_start_date", _("A slot start date needs a slot."))
-        if row.get("welcomed_on") is not None:
-            self.warn(row, "welcomed_on", not_yet())
+        welcomed_on = row.get("welcomed_on")
+        if welcomed_on is not None and welcomed_on > today:
+            self.error(row, None, "welcomed_on", _("The welcome date cannot be in the future."))
+            row.bad.add("welcomed_on")
+            welcomed_on = None
         if existing is not None:
+            if welcomed_on is not None and (existing.welcomed_on is None or welcomed_on < existing.welcomed_on):
+                plan.welcomed_on = welcomed_on  # the earlier date is kept (members_welcomed_import)
+            elif welcomed_on is not None and welcomed_on != existing.welcomed_on:
+                self.warn(row, "welcomed_on", _("Differs from the database (%(value)s): the earlier welcome date is kept.") % {
+                    "value": existing.welcomed_on})
             plan.contact = {
                 name: row.get(name) for name in CONTACT_FIELDS
                 if row.get(name) is not None and name not in row.bad and row.get(name) != getattr(existing, name)
@@ -427,6 +477,10 @@ class Planner:
             ) % {"n": self.params.no_slot_grace_days})
         if row.bad:
             return plan
+        if welcomed_on is None and self.params.welcome_before_booking and "welcomed_on" not in row.bad:
+            welcomed_on = joined_on  # DOMAIN.md §9: with "welcome before booking" on, every imported member is welcomed
+            self.welcomed_by_default += 1
+        plan.welcomed_on = welcomed_on
         plan.fields = {
             "member_number": row.get("member_number"), "card_barcode": card,
             **{name: row.get(name) for name in ("first_name", "last_name", "email", "phone", "address", "postal_code", "city",
@@ -703,19 +757,60 @@ class Planner:
     # --- qualifications.csv ----------------------------------------------------------------------
 
     def qualifications(self) -> None:
+        """Grants: a member of members.csv, else of the database (a coop may bring its trainings
+        in later); a known qualification code; `until` on or after `since` (coming and expired
+        grants are facts too). A grant held over the same days already is not planned again."""
         rows = self.rows("qualifications.csv")
-        read = 0
+        unlisted = {r.get("member_number") for r in rows if r.get("member_number") and r.get("member_number") not in self.members_by_number}
+        in_db = member_selectors.members_matching(numbers=unlisted, emails=[])[0] if unlisted else {}
+        others: dict[int, MemberPlan] = {}
         for row in rows:
-            plan = self.member_of(row)
-            if plan is None or row.bad:
+            number = row.get("member_number")
+            plan = self.members_by_number.get(number)
+            if plan is None and number in in_db:
+                plan = others.get(number)
+                if plan is None:
+                    plan = others[number] = MemberPlan(row=row, number=number, existing=in_db[number])
+            elif plan is None and number is not None:
+                self.error(row, None, "member_number", _("No member %(number)s in members.csv or in the database.") % {
+                    "number": format_member_number(number)})
                 continue
-            if row.get("until") is not None and row.get("until") < row.get("since"):
+            code = row.get("qualification")
+            qualification = self.qualification_codes.get(code) if code is not None else None
+            if code is not None and qualification is None:
+                self.error(row, None, "qualification", _(
+                    "Unknown qualification “%(code)s”: the codes are %(codes)s (add one on the qualifications page first)."
+                ) % {"code": code[:40], "codes": ", ".join(self.qualification_codes) or "-"})
+            if plan is None or qualification is None or row.bad:
+                continue
+            since, until = row.get("since"), row.get("until")
+            if until is not None and until < since:
                 self.error(row, None, "until", _("The qualification ends before it starts."))
                 continue
-            read += 1
-            self.plan.qualifications.append({"row": row, "plan": plan})
-        if read:
-            self.report.warn("qualifications.csv", None, "-", _("%(n)d rows read and checked, %(not_yet)s.") % {"n": read, "not_yet": not_yet()})
+            self.plan.qualifications.append({"row": row, "plan": plan, "qualification": qualification, "since": since, "until": until})
+        self.plan.others = list(others.values())
+        self.drop_known_grants()
+
+    def drop_known_grants(self) -> None:
+        """Rows the database or a line above already holds are left out (a same line twice is said)."""
+        existing = {id(item["plan"]): item["plan"].existing.pk for item in self.plan.qualifications if item["plan"].existing is not None}
+        known = quals.grants_known(existing.values()) if existing else set()
+        seen: dict[tuple, int] = {}
+        kept = []
+        for item in self.plan.qualifications:
+            row, plan = item["row"], item["plan"]
+            key = (id(plan), item["qualification"].pk, item["since"], item["until"])
+            if key in seen:
+                self.warn(row, "-", _("Same grant as line %(line)d: read once.") % {"line": seen[key]})
+                continue
+            seen[key] = row.line
+            if id(plan) in existing and (existing[id(plan)], *key[1:]) in known:
+                continue
+            if plan.existing is not None and plan.existing.left_on is not None:
+                self.error(row, None, "member_number", _("This member has left the coop: no new qualifications."))
+                continue
+            kept.append(item)
+        self.plan.qualifications = kept
 
     # --- slots: capacity -------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ LABELS = {
     "templates": _("shift templates"), "members": _("members"), "subscriptions": _("share subscriptions"),
     "payments": _("payments"), "associates": _("household associates"), "slots": _("regular slots"),
     "absences": _("leaves and exemptions"), "extensions": _("extensions"), "qualifications": _("qualifications"),
+    "welcomed": _("welcome dates"),
 }
 
 ERROR = "error"

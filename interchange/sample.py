@@ -1,7 +1,11 @@
 """A generated coop in the interchange format: members in every state, for the tests, the
 benchmark and the downloadable example. Deterministic for a given seed. Pure (no database).
 
-The share classes are the project's defaults (`A` cooperator shares, `B` supporting shares).
+The share classes and qualifications are the project's defaults (`A` cooperator shares, `B`
+supporting shares; `leader`, `cashier`, `reception`). Every template has a shift leader's seat,
+Saturday's also two cashiers' seats; a welcome session a week (no slot holders). Members hold
+qualifications held today, expired or from a coming date, and most have a welcome date. Slots are
+given as the seat rule would seat them, so that the files import without a warning about seats.
 """
 from __future__ import annotations
 
@@ -38,7 +42,8 @@ def foreign_ean13(rng: random.Random) -> str:
 
 
 def templates(capacity: int = 8) -> list[dict]:
-    """Three shifts a day for the 28 days of the cycle (84 templates)."""
+    """Three shifts a day for the 28 days of the cycle (84 templates), each with a shift leader's
+    seat (Saturday's with two cashiers' seats too), and a welcome session on Saturday of each week."""
     rows = []
     days = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
     for week in "ABCD":
@@ -47,8 +52,50 @@ def templates(capacity: int = 8) -> list[dict]:
                 rows.append({
                     "name": f"{week} {days[weekday]} {start[0]:02d}h{start[1]:02d}", "week": week, "weekday": weekday,
                     "start_time": datetime.time(*start), "end_time": datetime.time(*end), "capacity": capacity,
+                    "requirements": "leader:1;cashier:2" if weekday == 5 else "leader:1",
                 })
+        rows.append({"name": f"{week} Accueil des nouveaux", "week": week, "weekday": 5, "start_time": datetime.time(14),
+                     "end_time": datetime.time(16), "capacity": 20, "welcome": True})
     return rows
+
+
+def _seats(template: dict) -> dict[str | None, int]:
+    """{qualification code: seats, None: open seats} of a template row."""
+    seats: dict[str | None, int] = {}
+    for part in (template.get("requirements") or "").split(";"):
+        if part:
+            code, n = part.split(":")
+            seats[code] = int(n)
+    seats[None] = template["capacity"] - sum(seats.values())
+    return seats
+
+
+def _qualifications(rng: random.Random, number: int, joined: datetime.date, today: datetime.date) -> list[dict]:
+    """Some members are trained: a shift leader or a cashier (held today, expired, or from a coming
+    date, some with a refresher), a few at reception."""
+    rows = []
+    draw = rng.random()
+    if draw < 0.25:
+        code = "leader" if draw < 0.14 else "cashier"
+        since = joined + D(days=rng.randint(0, 30))
+        kind = rng.random()
+        if kind < 0.6:  # held today, open-ended or expiring later
+            rows.append({"member_number": number, "qualification": code, "since": since,
+                         "until": today + D(days=rng.randint(30, 400)) if rng.random() < 0.3 else None})
+        elif kind < 0.8:  # expired
+            until = min(today - D(days=1), since + D(days=rng.randint(30, 365)))
+            rows.append({"member_number": number, "qualification": code, "since": min(since, until), "until": until})
+        else:  # held from a coming date (a training booked), after an older one that expired
+            if since < today - D(days=60):
+                rows.append({"member_number": number, "qualification": code, "since": since, "until": today - D(days=30)})
+            rows.append({"member_number": number, "qualification": code, "since": today + D(days=rng.randint(1, 60)), "until": None})
+    if rng.random() < 0.04:
+        rows.append({"member_number": number, "qualification": "reception", "since": joined, "until": None})
+    return rows
+
+
+def _held_today(grants: list[dict], today: datetime.date) -> set[str]:
+    return {g["qualification"] for g in grants if g["since"] <= today and (g["until"] is None or today <= g["until"])}
 
 
 def generate(members: int, *, today: datetime.date, seed: int = 13, capacity: int | None = None) -> dict[str, list[dict]]:
@@ -57,7 +104,7 @@ def generate(members: int, *, today: datetime.date, seed: int = 13, capacity: in
     slots_needed = members * 0.65
     capacity = capacity or max(8, int(slots_needed / 84) + 4)
     tmpl = templates(capacity)
-    free = {t["name"]: t["capacity"] for t in tmpl}
+    free = {t["name"]: _seats(t) for t in tmpl if not t.get("welcome")}
     weights = [w for w, _s in STATES]
     names = [s for _w, s in STATES]
     files: dict[str, list[dict]] = {name: [] for name in FILES}
@@ -99,10 +146,17 @@ def generate(members: int, *, today: datetime.date, seed: int = 13, capacity: in
             if rng.random() < 0.1:
                 shares.append({"share_class": "B", "quantity": 2, "subscribed_on": paid_on + D(days=3) if paid_on + D(days=3) <= today else paid_on})
         working = state not in ("supporting", "left")
+        grants = _qualifications(rng, number, joined, today)
+        files["qualifications.csv"].extend(grants)
+        if rng.random() < 0.7:
+            member["welcomed_on"] = min(today, joined + D(days=rng.randint(0, 30)))
         if member["shift_type"] == "standard" and working and state not in ("standard_no_slot_new", "standard_no_slot_old"):
-            choice = rng.choice([n for n, left in free.items() if left > 0] or [None])
+            held = _held_today(grants, today)
+            choice = rng.choice([n for n, seats in free.items() if seats[None] > 0 or any(seats.get(q, 0) > 0 for q in held)] or [None])
             if choice:
-                free[choice] -= 1
+                seats = free[choice]
+                seat = next((q for q in held if seats.get(q, 0) > 0), None)  # the seat rule: a trained seat first
+                seats[seat] -= 1
                 member["slot_template"] = choice
                 member["slot_start_date"] = max(joined, today - D(days=rng.randint(0, 700)))
         if state == "standard_no_slot_new":

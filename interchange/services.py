@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
+from members import qualifications as quals
 from members import services as member_services
 from members.models import Member
 from shifts import services as shift_services
@@ -65,10 +66,11 @@ def _messages(exc: Exception) -> dict[str, list[str]]:
 class _Writer:
     def __init__(self, plan: Plan, report: Report, *, today: datetime.date, by, batch_size: int):
         self.plan, self.report, self.today, self.by, self.batch_size = plan, report, today, by, batch_size
+        self.qualification_names = {q.pk: q.display_name for q in quals.qualifications_by_code().values()}
         self.members: dict[int, Member] = {}  # member number -> Member, for every member written or matched
         # The rows hanging on each member, found once (not scanned again for every batch).
         self.rows_of: dict[str, dict[int, list[dict]]] = {}
-        for kind in ("subscriptions", "associates", "absences", "extensions"):
+        for kind in ("subscriptions", "associates", "absences", "extensions", "qualifications"):
             grouped: dict[int, list[dict]] = {}
             for item in getattr(plan, kind):
                 grouped.setdefault(id(item["plan"]), []).append(item)
@@ -80,7 +82,7 @@ class _Writer:
         new = [m for m in self.plan.members if m.existing is None]
         for start in range(0, len(new), self.batch_size):
             self.batch(new[start:start + self.batch_size])
-        existing = [m for m in self.plan.members if m.existing is not None]
+        existing = [m for m in self.plan.members if m.existing is not None] + self.plan.others
         for m in existing:
             self.members[m.number] = m.existing
         for start in range(0, len(existing), self.batch_size):
@@ -97,18 +99,30 @@ class _Writer:
     # --- templates and contact changes -----------------------------------------------------------
 
     def templates(self) -> None:
+        """New templates (`template_create`, welcome sessions too, then their qualified seats), and
+        changes to those already there (`template_update`, `template_requirements_set`): their
+        future shifts follow."""
+        now = datetime.datetime.combine(self.today, datetime.time.min, tzinfo=shift_services.coop_zone())
         for row, ref, fields in self.plan.templates_new:
             try:
                 with transaction.atomic():
                     ref.template = shift_services.template_create(**fields)
+                    if ref.requirements:
+                        shift_services.template_requirements_set(template=ref.template, requirements=ref.requirements, now=now, by=self.by)
             except (ValidationError, RuleViolation) as exc:
                 self.fail(exc, lambda key, row=row: (row.file, row.line, key or "-"))
         self.report.count("templates", created=len(self.plan.templates_new))
-        now = datetime.datetime.combine(self.today, datetime.time.min, tzinfo=shift_services.coop_zone())
-        for row, template, fields in self.plan.templates_changed:
+        for row, template, fields, requirements in self.plan.templates_changed:
             try:
                 with transaction.atomic():
-                    shift_services.template_update(template=template, now=now, **fields)
+                    # Seats first when they fit the capacity there now; else the capacity first.
+                    seats_first = requirements is not None and sum(n for _q, n in requirements) <= template.capacity
+                    if seats_first:
+                        template = shift_services.template_requirements_set(template=template, requirements=requirements, now=now, by=self.by)
+                    if fields:
+                        template = shift_services.template_update(template=template, now=now, **fields)
+                    if requirements is not None and not seats_first:
+                        shift_services.template_requirements_set(template=template, requirements=requirements, now=now, by=self.by)
             except (ValidationError, RuleViolation) as exc:
                 self.fail(exc, lambda key, row=row: (row.file, row.line, key or "-"))
         self.report.count("templates", changed=len(self.plan.templates_changed))
@@ -191,6 +205,8 @@ class _Writer:
                 "card_barcode": a["card_barcode"], "removed_on": a["removed_on"], "associate_number": a["associate_number"],
             } for a in associates], by=self.by), lambda key: _at(associates, key, lambda a: a["row"]))
             self.report.count("associates", created=len(associates))
+        self.write_qualifications(mine("qualifications"), new=new)
+        self.write_welcomes(plans, members)
         slots = [p for p in plans if p.slot is not None] if new else []
         for plan in slots:
             if plan.slot[0].template is None:  # its template could not be created (reported)
@@ -198,7 +214,7 @@ class _Writer:
         absences, extensions = mine("absences"), mine("extensions")
         openings = [p for p in plans if p.opening is not None] if new else []
         lists = {"slots": slots, "absences": absences, "extensions": extensions, "openings": openings}
-        self.guarded(lambda: shift_services.standing_import(
+        standing = self.guarded(lambda: shift_services.standing_import(
             slots=[{"member": self.member(p), "template": p.slot[0].template, "start_date": p.slot[1]} for p in slots],
             absences=[{"member": self.member(a["plan"]), **{k: a[k] for k in ("kind", "start", "end", "reason")}} for a in absences],
             extensions=[{"member": self.member(x["plan"]), **{k: x[k] for k in ("granted_on", "start", "end", "reason")}} for x in extensions],
@@ -206,6 +222,11 @@ class _Writer:
             today=self.today, by=self.by,
         ), lambda key: _standing_at(lists, key))
         self.report.count("slots", created=len(slots))
+        for index, seat in standing["unqualified"]:
+            self.report.warn(slots[index].row.file, slots[index].row.line, "slot_template", _(
+                "Only seats for trained members (%(name)s) were left in this regular slot: the member keeps one without the "
+                "qualification, as a holder whose qualification expired; the shift is flagged until a trained member takes it."
+            ) % {"name": self.qualification_names.get(seat, "?")})
         self.report.count("absences", created=len(absences))
         self.report.count("extensions", created=len(extensions))
         touched = sorted({m.pk for m in members} if new else
@@ -215,6 +236,25 @@ class _Writer:
             if new:
                 for status in Member.objects.filter(pk__in=touched).values_list("status", flat=True):
                     self.report.statuses[status] = self.report.statuses.get(status, 0) + 1
+
+    def write_qualifications(self, items: list[dict], *, new: bool) -> None:
+        """Grants through `member_qualifications_import`, before the slots so that a slot takes the
+        seat its holder is trained for; members already there have their coming seats re-chosen."""
+        if not items:
+            return
+        result = self.guarded(lambda: quals.member_qualifications_import(rows=[{
+            "member": self.member(q["plan"]), "qualification": q["qualification"], "since": q["since"], "until": q["until"],
+        } for q in items], today=self.today, by=self.by, notify=not new), lambda key: _at(items, key, lambda q: q["row"]))
+        self.report.count("qualifications", created=result["created"])
+
+    def write_welcomes(self, plans: list[MemberPlan], members: list[Member]) -> None:
+        """Welcome dates through `members_welcomed_import` (the earlier date is kept)."""
+        rows = [(member, plan.welcomed_on) for plan, member in zip(plans, members, strict=True) if plan.welcomed_on is not None]
+        if not rows:
+            return
+        changed = self.guarded(lambda: quals.members_welcomed_import(rows=rows), lambda key: ("members.csv", None, key or "welcomed_on"))
+        if any(plan.existing is not None for plan in plans):
+            self.report.count("welcomed", changed=changed)
 
     def payments_to_existing(self) -> None:
         """Payments of subscriptions already recorded that the ledger lacks: `payment_record`."""

@@ -155,8 +155,9 @@ def example(request, kind: str):
     """A small example coop in the interchange format, to start from."""
     tables = sample.as_tables(sample.generate(12, today=clock_today(), seed=7))
     slot = tables["members.csv"][0].index("slot_template")
+    welcome = tables["templates.csv"][0].index("welcome")
     used = {row[slot] for row in tables["members.csv"][1:]}
-    tables["templates.csv"] = tables["templates.csv"][:1] + [row for row in tables["templates.csv"][1:] if row[0] in used]
+    tables["templates.csv"] = tables["templates.csv"][:1] + [row for row in tables["templates.csv"][1:] if row[0] in used or row[welcome] == "1"]
     if kind == "xlsx":
         content, mime = export.xlsx_bytes(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:

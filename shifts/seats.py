@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 OPEN = None
 
 
@@ -171,8 +173,8 @@ def parse_requirements_text(text: str) -> list[tuple[str, int]]:
         code, sep, seats = part.partition(":")
         code, seats = code.strip(), seats.strip()
         if not sep or not code or not seats.isdigit() or int(seats) < 1:
-            raise ValueError(f"“{part}”: write code:seats, e.g. leader:1")
+            raise ValueError(_("“%(part)s”: write code:seats, e.g. leader:1") % {"part": part[:40]})
         if any(code == known for known, _n in pairs):
-            raise ValueError(f"“{code}” is named twice")
+            raise ValueError(_("“%(code)s” is named twice") % {"code": code[:40]})
         pairs.append((code, int(seats)))
     return pairs

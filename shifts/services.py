@@ -1706,7 +1706,13 @@ def standing_import(*, slots: list[dict], absences: list[dict], extensions: list
 
     - `slots` {member, template, start_date}: `slot_assign` for many (a standard member who has
       not left, at most one open slot, never more holders than the template's capacity, never a
-      generated shift over its capacity: refused naming the dates), start dates in the past too.
+      welcome session, never a generated shift where the holder finds no seat: refused naming the
+      dates), start dates in the past too. Each slot takes a seat of its template by the seat rule
+      (DOMAIN.md §9, in row order, with the qualifications the member holds on the later of the
+      slot's start and today, so import them first); a holder the previous system seated where
+      only seats for trained members are left keeps the slot on one of them (as a holder whose
+      qualification expired: the shift is flagged), and the result lists them (`unqualified`:
+      [(slot index, qualification id)]).
     - `absences` {member, kind (leave|exemption), start, end, reason}: leaves and exemptions that
       may have started in the past (a leave has an end; none overlaps another of its kind).
     - `extensions` {member, granted_on, start, end, reason}: extensions already granted.
@@ -1742,6 +1748,8 @@ def standing_import(*, slots: list[dict], absences: list[dict], extensions: list
             _import_errors(errors, index, "slots:slot_template", _("This member has left the coop."))
         if member.pk in open_slot:
             _import_errors(errors, index, "slots:slot_template", _("This member already holds a regular slot."))
+        if template.welcome:
+            _import_errors(errors, index, "slots:slot_template", _("A welcome session is not a regular slot."))
         open_slot.add(member.pk)
         holders[template.pk] = holders.get(template.pk, 0) + 1
         if holders[template.pk] > template.capacity:
@@ -1777,7 +1785,11 @@ def standing_import(*, slots: list[dict], absences: list[dict], extensions: list
     if errors:
         raise ValidationError(errors)
 
-    new_slots = [SlotAssignment(member=row["member"], template=templates[row["template"].pk], start_date=row["start_date"]) for row in slots]
+    seats, unqualified = _import_slot_seats(slots, templates, today=today)
+    new_slots = [
+        SlotAssignment(member=row["member"], template=templates[row["template"].pk], start_date=row["start_date"], seat_id=seat)
+        for row, seat in zip(slots, seats, strict=True)
+    ]
     SlotAssignment.objects.bulk_create(new_slots, batch_size=1000)
     Leave.objects.bulk_create([
         Leave(member=row["member"], start=row["start"], end=row["end"], reason=row.get("reason", ""), created_by=author)
@@ -1831,26 +1843,65 @@ def standing_import(*, slots: list[dict], absences: list[dict], extensions: list
         registrations = _regular_registrations_for(start=today, end=datetime.date.max, template_ids=list(templates),
                                                    member_ids={slot.member_id for slot in new_slots})
     return {"slots": len(new_slots), "absences": len(absences), "extensions": len(extensions), "openings": len(mains),
-            "registrations": registrations}
+            "registrations": registrations, "unqualified": unqualified}
+
+
+def _import_slot_seats(slots: list[dict], templates: dict[int, ShiftTemplate], *, today: datetime.date) -> tuple[list, list[int]]:
+    """The seat each new slot takes (`slot_assign`'s rule, row after row), and (index, seat) of the
+    holders seated where only seats for trained members were left. Four queries whatever the
+    number of slots, none when no template has qualified seats."""
+    requirements: dict[int, list[seat_rules.Requirement]] = {}
+    for template_id, qualification_id, seats in TemplateRequirement.objects.filter(template_id__in=list(templates)).order_by(
+        "template_id", "position", "id",
+    ).values_list("template_id", "qualification_id", "seats"):
+        requirements.setdefault(template_id, []).append(seat_rules.Requirement(qualification_id, seats))
+    if not requirements or not slots:
+        return [seat_rules.OPEN] * len(slots), []
+    taken: dict[int, dict] = {}
+    for template_id, seat_id, n in (
+        SlotAssignment.objects.filter(template_id__in=list(requirements)).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("template_id", "seat_id").annotate(n=Count("id")).order_by().values_list("template_id", "seat_id", "n")
+    ):
+        taken.setdefault(template_id, {})[seat_id] = n
+    holdings = quals.holdings_of({row["member"].pk for row in slots if row["template"].pk in requirements})
+    holders = quals.holders_count(today)
+    seats, unqualified = [], []
+    for index, row in enumerate(slots):
+        template = templates[row["template"].pk]
+        if template.pk not in requirements:
+            seats.append(seat_rules.OPEN)
+            continue
+        counts = taken.setdefault(template.pk, {})
+        state = seat_rules.Seats(template.capacity, tuple(requirements[template.pk]), counts)
+        held = quals.ids_held_from(holdings.get(row["member"].pk, {}), max(row["start_date"], today))
+        choice = seat_rules.choose(state, held=held, holders=holders)
+        if not choice.ok:
+            choice = seat_rules.choose(state, held=held, holders=holders, override=True)
+            if choice.ok:
+                unqualified.append((index, choice.seat))
+        seat = choice.seat if choice.ok else seat_rules.OPEN
+        counts[seat] = counts.get(seat, 0) + 1
+        seats.append(seat)
+    return seats, unqualified
 
 
 def _import_full_dates(new_slots: list[SlotAssignment], *, today: datetime.date) -> dict[int, list[datetime.date]]:
-    """Generated shifts from today on which the new slot holders would not all find a seat
-    (DOMAIN.md §4: a slot never skips a date silently): {slot index: dates}."""
-    template_ids = {slot.template_id for slot in new_slots}
-    shifts = list(
-        Shift.objects.filter(template_id__in=template_ids, date__gte=today, cancelled=False)
-        .annotate(n=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True))).order_by("date")
-    )
+    """Generated shifts from today on which a new slot holder would find no seat (the shift is
+    full, or only seats they do not qualify for are left; DOMAIN.md §4 and §9: a slot never skips a
+    date silently): {slot index: dates}. A constant number of queries."""
+    by_template: dict[int, list[tuple[int, SlotAssignment]]] = {}
+    for index, slot in enumerate(new_slots):
+        by_template.setdefault(slot.template_id, []).append((index, slot))
+    shifts = list(Shift.objects.filter(template_id__in=list(by_template), date__gte=today, cancelled=False).order_by("date", "pk"))
+    if not shifts:
+        return {}
     absent = _absent_periods({slot.member_id for slot in new_slots})
+    placer = _RegularSeats(shifts, {slot.member_id for slot in new_slots}, start=today, end=datetime.date.max)
     full: dict[int, list[datetime.date]] = {}
     for shift in shifts:
-        seats = shift.n
-        for index, slot in enumerate(new_slots):
-            if slot.template_id == shift.template_id and _regular_expected(slot, shift.date, absent):
-                seats += 1
-                if seats > shift.capacity:
-                    full.setdefault(index, []).append(shift.date)
+        for index, slot in by_template.get(shift.template_id, ()):
+            if _regular_expected(slot, shift.date, absent) and placer.place(shift, slot) is seat_rules.AUTO:
+                full.setdefault(index, []).append(shift.date)
     return full
 
 

@@ -292,24 +292,6 @@ def test_an_error_found_by_a_service_while_writing_undoes_everything():
     assert all(n == 0 for n in table_counts().values())
 
 
-def test_qualifications_and_welcome_columns_are_checked_and_reported_as_not_imported_yet():
-    files_ = coop([member_row(1, "Ada", "Lovelace", "ftop", welcomed_on="2025-02-01")],
-                  qualifications_csv=[{"member_number": "1", "qualification": "leader", "since": "2025-03-01"},
-                                      {"member_number": "1", "qualification": "cashier", "since": "2025-03-01", "until": "2025-01-01"}])
-    files_["templates.csv"][0]["requirements"] = "leader:1;cashier:2"
-    files_["templates.csv"][1]["welcome"] = "1"
-    report = run(files_)
-    assert errors_of(report) == ["qualifications.csv:3: until: The qualification ends before it starts."]
-    del files_["qualifications.csv"][1]
-    report = run(files_)
-    assert errors_of(report) == []
-    not_yet = "not imported yet: qualifications and welcome sessions arrive with issue 14"
-    assert f"members.csv:2: welcomed_on: {not_yet}" in warnings_of(report)
-    assert f"templates.csv:2: requirements: {not_yet}" in warnings_of(report)
-    assert f"templates.csv:3: welcome: {not_yet}" in warnings_of(report)
-    assert f"qualifications.csv: -: 1 rows read and checked, {not_yet}." in warnings_of(report)
-
-
 def test_a_re_import_does_not_touch_the_details_of_a_member_who_left():
     assert errors_of(run(full_coop())) == []
     changed = full_coop()

@@ -1,5 +1,6 @@
 """The office page /members/import/ and POST /api/v1/imports/ (CONTRACT.md §5-§7): who may use
 them, upload, dry-run report as a table, confirm exactly the files checked, once."""
+import csv
 import io
 import zipfile
 
@@ -122,6 +123,43 @@ def test_a_report_with_errors_lists_every_problem_with_file_line_and_column_and_
     assert "Enter a valid e-mail address." not in only_errors
 
 
+def bad_seats_zip() -> bytes:
+    """Files whose qualifications, qualified seats and welcome dates are wrong (DOMAIN.md §9)."""
+    members = [member_row(1, "Ada", "Lovelace", slot_template="A Lundi matin", welcomed_on="2099-01-01")]
+    content = files(templates_csv=[template_row("A Lundi matin", requirements="leader:1;forklift:1")], members_csv=members,
+                    shares_csv=[share_row(1)], qualifications_csv=[{"member_number": "1", "qualification": "leader", "since": "2025-03-01",
+                                                                   "until": "2025-01-01"}])
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in to_bytes(content):
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+BAD_SEATS = [
+    ("members.csv", 2, "welcomed_on", "The welcome date cannot be in the future."),
+    ("qualifications.csv", 2, "until", "The qualification ends before it starts."),
+    ("templates.csv", 2, "requirements", "Unknown qualification “forklift”: the codes are leader, cashier, reception "
+                                         "(add one on the qualifications page first)."),
+]
+
+
+def test_the_report_page_shows_the_checks_of_qualifications_seats_and_welcome_dates(office):
+    page = office.get(upload(office, bad_seats_zip())["Location"]).content.decode()
+    assert "3 errors: nothing can be imported" in page
+    for file, _line, column, message in BAD_SEATS:
+        for cell in (file, column, message.split("“")[0]):
+            assert cell in page, cell
+    assert "forklift" in page
+
+
+def test_the_api_answers_400_with_the_checks_of_qualifications_seats_and_welcome_dates(coordinator):
+    response = post(client(coordinator, api=True), bad_seats_zip(), dry_run="true")
+    assert response.status_code == 400
+    assert [(e["file"], e["line"], e["column"], e["message"]) for e in response.json()["errors"]] == BAD_SEATS
+    assert Member.objects.count() == 0
+
+
 def test_several_csv_files_at_once_and_a_workbook(office):
     content = files(templates_csv=[], members_csv=[member_row(1, "Ada", "Lovelace", "ftop")], shares_csv=[share_row(1)])
     uploads = [SimpleUploadedFile(name, data) for name, data in to_bytes(content)]
@@ -141,7 +179,14 @@ def test_the_downloadable_examples_import_as_they_are(office):
         batch = ImportUpload.objects.order_by("-pk").first()
         assert batch.report["errors"] == [], (name, batch.report["errors"])
         assert batch.report["created"]["members"] == 12
+        assert batch.report["created"]["qualifications"] >= 1 and batch.report["created"]["templates"] >= 5  # welcome sessions too
+        assert [w for w in batch.report["warnings"] if w["column"] == "slot_template" and "trained" in w["message"]] == []
         assert response.status_code == 302
+    with zipfile.ZipFile(io.BytesIO(office.get("/members/import/example.zip").content)) as archive:
+        templates, members = (list(csv.DictReader(io.StringIO(archive.read(name).decode()))) for name in ("templates.csv", "members.csv"))
+        grants = list(csv.DictReader(io.StringIO(archive.read("qualifications.csv").decode())))
+    assert any(t["requirements"] for t in templates) and any(t["welcome"] == "1" for t in templates)
+    assert any(m["welcomed_on"] for m in members) and grants
 
 
 def test_unreadable_uploads_are_form_errors_not_crashes(office):

@@ -1,10 +1,12 @@
 """Leaving is as easy as arriving (CONTRACT.md §7): importing an export into an empty database
-gives back every member object of §5 unchanged."""
+gives back every member object of §5 unchanged, qualifications and welcome dates included, and the
+same templates (qualified seats, welcome sessions) and grants."""
 import pytest
 from django.db import transaction
 
 from interchange.export import coop_export
 from members.models import Member, Sequence
+from shifts.models import SlotAssignment
 
 from .helpers import TODAY, errors_of, generated, member_objects, run_tables
 
@@ -25,6 +27,7 @@ def snapshot_then_empty(build):
             taken["objects"] = member_objects()
             taken["sequences"] = dict(Sequence.objects.values_list("name", "last_value"))
             taken["export"] = coop_export(today=TODAY)
+            taken["seats"] = slot_seats()
             raise Undo
     except Undo:
         pass
@@ -38,14 +41,42 @@ def assert_same(before: dict, after: dict) -> None:
     assert {n: d for n, d in differences.items() if d} == {}
 
 
+def slot_seats() -> dict[int, str | None]:
+    """The seat each open regular slot takes (a qualification code, None: an open seat)."""
+    return dict(SlotAssignment.objects.filter(end_date__isnull=True).values_list("member__member_number", "seat__code"))
+
+
+def assert_same_files(before: dict, after: dict, *names: str) -> None:
+    for name in names:
+        assert after[name] == before[name], name
+
+
+def assert_qualified_and_welcomed(objects: dict, export: dict) -> None:
+    """The coop taken has qualifications held today, expired and from a coming date, qualified
+    seats, welcome sessions and welcome dates: the round trip is not empty of them."""
+    assert {code for o in objects.values() for code in o["qualifications"]} >= {"leader", "cashier"}
+    assert sum(1 for o in objects.values() if o["welcomed_on"]) >= 5
+    assert sum(1 for o in objects.values() if not o["welcomed_on"]) >= 1
+    header, *grants = export["qualifications.csv"]
+    since, until = header.index("since"), header.index("until")
+    assert any(row[until] and row[until] < str(TODAY) for row in grants), "an expired grant"
+    assert any(row[since] > str(TODAY) for row in grants), "a grant from a coming date"
+    header, *templates = export["templates.csv"]
+    assert any(row[header.index("requirements")] for row in templates)
+    assert any(row[header.index("welcome")] == "1" for row in templates)
+
+
 def test_a_generated_coop_comes_back_unchanged_through_export_and_import():
     def build():
         assert errors_of(run_tables(generated(300))) == []
 
     taken = snapshot_then_empty(build)
+    assert_qualified_and_welcomed(taken["objects"], taken["export"])
     report = run_tables(taken["export"])
     assert errors_of(report) == []
     assert_same(taken["objects"], member_objects())
+    assert_same_files(taken["export"], coop_export(today=TODAY), "templates.csv", "qualifications.csv")
+    assert slot_seats() == taken["seats"] and "leader" in taken["seats"].values()
     assert dict(Sequence.objects.values_list("name", "last_value")) == taken["sequences"]
     statuses = {o["status"] for o in taken["objects"].values()}
     assert {"up_to_date", "alert", "suspended", "delay", "on_leave", "exempted", "unsubscribed", "blocked", "not_concerned"} <= statuses
@@ -56,12 +87,16 @@ def test_a_generated_coop_comes_back_unchanged_through_export_and_import():
 def run_a_coop(seed: int = 5):
     """Forty members through two months of daily life on this project: shares (some by
     instalments), slots, attendance, misses, cycle charges, make-ups, leaves, exemptions,
-    extensions, corrections, blocks, a re-enrolment, associates, members who leave (one refunded)."""
+    extensions, corrections, blocks, a re-enrolment, associates, members who leave (one refunded),
+    qualifications (granted from past dates, expiring, revoked, from a coming date), templates with
+    qualified seats (set before and after their slots were given), welcome sessions attended."""
     import datetime
     import random
 
+    from members import qualifications as quals
     from members import services as ms
     from members.models import ShareClass
+    from members.tests.factories import qualification
     from shifts import services as ss
     from shifts.models import Registration, Shift
 
@@ -72,6 +107,11 @@ def run_a_coop(seed: int = 5):
         ss.template_create(name=f"{week}{day} morning", week=week, weekday=day, start_time=datetime.time(9), end_time=datetime.time(12), capacity=4)
         for week in "ABCD" for day in (1, 3, 5)
     ]
+    leader, cashier, reception = qualification("leader"), qualification("cashier"), qualification("reception")
+    ss.template_requirements_set(template=templates[1], requirements=[(leader, 1)], now=ss.local_datetime(start, datetime.time(0)))
+    for week in "AC":
+        ss.template_create(name=f"{week} welcome", week=week, weekday=5, start_time=datetime.time(10), end_time=datetime.time(12),
+                           capacity=10, welcome=True)
     ss.shifts_generate(start=start, end=datetime.date(2026, 4, 30))
     members = []
     for i in range(40):
@@ -88,6 +128,11 @@ def run_a_coop(seed: int = 5):
         if i % 7 == 2:
             ms.associate_add(member=member, first_name=f"A{i}", last_name=f"Name{i}")
         members.append(member)
+    grants = {25: (leader, datetime.date(2025, 6, 1), None), 14: (cashier, datetime.date(2025, 9, 1), datetime.date(2026, 2, 15)),
+              20: (leader, today + datetime.timedelta(days=20), None), 22: (reception, datetime.date(2025, 12, 1), datetime.date(2026, 12, 31)),
+              13: (cashier, datetime.date(2025, 10, 1), None), 33: (leader, datetime.date(2025, 11, 1), None)}
+    for i, (q, since, until) in grants.items():
+        quals.member_qualification_grant(member=members[i], qualification=q, since=since, until=until, today=start)
     for i, member in enumerate(members):
         if member.shift_type == "standard" and i % 13 != 5:
             ss.slot_assign(template=templates[i % len(templates)], member=member, start_date=start, today=start)
@@ -122,10 +167,22 @@ def run_a_coop(seed: int = 5):
                 ss.member_block(member=member, reason="Card misuse", today=day)
             if day == datetime.date(2026, 2, 12) and i % 19 == 8:
                 ss.correction_write(member=member, counter="ftop", points=2, reason="Inventory help", today=day)
+            if day in (datetime.date(2026, 1, 6), datetime.date(2026, 2, 2)) and i % 4 == 1:
+                session = Shift.objects.filter(welcome=True, date__gt=day).order_by("date").first()
+                try:
+                    ss.shift_book(shift=session, member=member, now=now)
+                except Exception:  # noqa: BLE001 - already booked, blocked...: another time
+                    pass
+            if day == datetime.date(2026, 2, 1) and i == 2:
+                ss.template_requirements_set(template=templates[2], requirements=[(cashier, 1)], now=now)
+            if day == datetime.date(2026, 2, 20) and i == 33:
+                quals.member_qualification_revoke(member=member, qualification=leader, today=day, reason="Moved to the office")
+            if day == datetime.date(2026, 2, 24) and i == 9:
+                quals.member_welcomed_set(member=member, day=datetime.date(2025, 12, 3), reason="Welcomed before the project")
             if day == datetime.date(2026, 2, 3) and i in (12, 26):
                 ms.member_leave(member=member, reason="Moving", today=day)
             if day == datetime.date(2026, 2, 20) and member.status == "unsubscribed" and member.shift_type == "standard" and i % 2:
-                free = next(t for t in templates if t.slots.filter(end_date__isnull=True).count() < t.capacity)
+                free = next(t for t in templates if not t.requirements.exists() and t.slots.filter(end_date__isnull=True).count() < t.capacity)
                 ss.member_reenrol(member=member, today=day, template=free)
         ss.shifts_close(today=day + datetime.timedelta(days=1), now=ss.local_datetime(day, datetime.time(23)))
         ss.statuses_update(today=day)
@@ -141,7 +198,10 @@ def test_a_coop_run_on_this_project_leaves_with_every_member_object_unchanged():
     taken = snapshot_then_empty(run_a_coop)
     statuses = {o["status"] for o in taken["objects"].values()}
     assert len(statuses) >= 5, statuses
+    assert_qualified_and_welcomed(taken["objects"], taken["export"])
     report = run_tables(taken["export"])
     assert errors_of(report) == []
     assert_same(taken["objects"], member_objects())
+    assert_same_files(taken["export"], coop_export(today=TODAY), "templates.csv", "qualifications.csv")
+    assert slot_seats() == taken["seats"] and "leader" in taken["seats"].values()
     assert dict(Sequence.objects.values_list("name", "last_value")) == taken["sequences"]

@@ -192,6 +192,37 @@ def test_the_bulk_import_grants_from_past_dates_all_or_nothing_and_twice_changes
     assert MemberQualification.objects.count() == 2
 
 
+def test_the_bulk_import_matches_grants_by_the_days_held_logs_each_and_writes_in_constant_queries(leader, cashier):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.signals import qualifications_changed
+
+    a = MemberFactory()
+    quals.member_qualification_grant(member=a, qualification=leader, since=D(2024, 5, 1), today=TODAY)
+    quals.member_qualification_revoke(member=a, qualification=leader, today=TODAY)
+    held = [{"member": a, "qualification": leader, "since": D(2024, 5, 1), "until": TODAY - datetime.timedelta(days=1)}]
+    assert quals.member_qualifications_import(rows=held, today=TODAY) == {"created": 0, "unchanged": 1}  # what an export writes
+    members = [MemberFactory() for _ in range(6)]
+    heard = []
+    qualifications_changed.connect(lambda sender, member, **kw: heard.append(member.pk), weak=False, dispatch_uid="probe")
+    try:
+        def grants(some):
+            return [{"member": m, "qualification": q, "since": D(2025, 1, 1)} for m in some for q in (leader, cashier)]
+
+        with CaptureQueriesContext(connection) as two:
+            quals.member_qualifications_import(rows=grants(members[:2]), today=TODAY, notify=False)
+        with CaptureQueriesContext(connection) as four:
+            quals.member_qualifications_import(rows=grants(members[2:]), today=TODAY, notify=False)
+        assert len(two.captured_queries) == len(four.captured_queries)
+        assert heard == []
+        quals.member_qualifications_import(rows=[{"member": a, "qualification": cashier, "since": D(2025, 1, 1)}], today=TODAY)
+        assert heard == [a.pk]
+    finally:
+        qualifications_changed.disconnect(dispatch_uid="probe")
+    assert MemberEvent.objects.filter(kind="qualification_granted", member__in=members).count() == 12
+
+
 # --- the welcome date and "welcome before booking" -----------------------------------------------------
 
 def test_the_welcome_date_keeps_the_earliest():
