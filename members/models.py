@@ -270,8 +270,17 @@ class ShareSubscription(models.Model):
         return ms.instalment_schedule(self.amount, self.instalments, self.subscribed_on)
 
 
+BLANK_VALUES = ("", None)
+
+
 class ImmutableQuerySet(models.QuerySet):
-    """Ledger rows are append-only: bulk updates and deletes are refused too."""
+    """Ledger rows are append-only: bulk updates and deletes are refused too.
+
+    One narrow exception, for the anonymisation of a member who left (DOMAIN.md §8):
+    `anonymise(field="")` blanks free-text fields that the model lists in `anonymisable_fields`.
+    Any other field, or a value other than "" or None, is refused: amounts, points, dates and
+    kinds are never touched.
+    """
 
     def update(self, **kwargs):
         raise ValidationError("Ledger rows are immutable.")
@@ -279,12 +288,25 @@ class ImmutableQuerySet(models.QuerySet):
     def delete(self):
         raise ValidationError("Ledger rows are immutable and cannot be deleted.")
 
+    def anonymise(self, **blanks) -> int:
+        allowed = getattr(self.model, "anonymisable_fields", ())
+        if not blanks:
+            raise ValidationError("Name the free-text fields to blank.")
+        for name, value in blanks.items():
+            if name not in allowed:
+                raise ValidationError(f"{self.model.__name__}.{name} cannot be anonymised: only {', '.join(allowed) or 'nothing'}.")
+            if value not in BLANK_VALUES:
+                raise ValidationError(f"Anonymisation only blanks fields; {name} cannot be set to {value!r}.")
+        return super().update(**blanks)
+
 
 class AppendOnlyModel(models.Model):
     """A ledger or history row: written once, never edited or deleted, one by one or in bulk.
     Corrections are new rows."""
 
     immutable_message = "These rows are append-only: write a new row instead."
+    # Free-text fields that the anonymisation of a member may blank (ImmutableQuerySet.anonymise).
+    anonymisable_fields: tuple[str, ...] = ()
 
     objects = ImmutableQuerySet.as_manager()
 
@@ -304,6 +326,7 @@ class Payment(AppendOnlyModel):
     """One row of the immutable capital ledger. Refunds and redemptions are rows of their own."""
 
     immutable_message = "Payments are immutable: record a refund instead."
+    anonymisable_fields = ("reference",)
 
     class Method(models.TextChoices):
         CASH = "cash", _("Cash")

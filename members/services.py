@@ -6,6 +6,7 @@ Each service runs in one transaction, validates everything before it writes, and
 from __future__ import annotations
 
 import datetime
+import secrets
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -32,6 +33,7 @@ from .models import (
     StripeCheckout,
     StripeEvent,
 )
+from .privacy import anonymise_everywhere
 from .signals import member_left, membership_changed
 
 CONTACT_FIELDS = ("phone", "address", "postal_code", "city", "birth_date", "notes")
@@ -469,6 +471,7 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
         setattr(member, name, "")
     member.birth_date = None
     member.anonymised_on = today
+    member.calendar_token = secrets.token_urlsafe(32)  # the old feed URL stops answering
     user = member.user
     member.user = None
     member.save()
@@ -476,7 +479,12 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
     # Stripe's event payloads carry the payer's name and e-mail: keep the event, drop the payload.
     sessions = list(StripeCheckout.objects.filter(member=member).values_list("session_id", flat=True))
     StripeEvent.objects.filter(session_id__in=sessions).update(payload={"anonymised": True})
+    StripeCheckout.objects.filter(member=member).update(note="", checkout_url="")
+    # The capital ledger keeps amounts, dates and methods; only its free-text reference goes.
+    Payment.objects.filter(subscription__member=member).anonymise(reference="")
     member.events.update(detail="")
+    # Every other app's part: reasons, notification addresses, till override reasons...
+    anonymise_everywhere(member, today=today)
     if user is not None:
         user.is_active = False
         user.email = ""

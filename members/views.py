@@ -23,7 +23,7 @@ from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
 from coopmarket.tables import SafeExportMixin
 from coopmarket.templatetags.coop import euros
 
-from . import documents, selectors, services, stripe_payments
+from . import documents, privacy, selectors, services, stripe_payments
 from .filters import MemberFilter, RedemptionFilter
 from .forms import (
     AssociateForm,
@@ -484,7 +484,7 @@ def me_card(request):
 @login_required
 def me_data(request):
     member = _own_member(request)
-    payload = json.dumps(selectors.member_personal_data(member), indent=2, ensure_ascii=False)
+    payload = json.dumps(privacy.member_export(member), indent=2, ensure_ascii=False)
     response = HttpResponse(payload, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="my-data-{member.display_number}.json"'
     return response

@@ -10,7 +10,8 @@ class ShiftsConfig(AppConfig):
     def ready(self):
         from members.signals import member_left, membership_changed
 
-        from . import services
+        from . import privacy, services
 
         membership_changed.connect(services.on_membership_changed, dispatch_uid="shifts.membership_changed")
         member_left.connect(services.on_member_left, dispatch_uid="shifts.member_left")
+        privacy.register()

@@ -288,9 +288,9 @@ def test_me_data_is_the_cooperators_own_data(world):
     data = json.loads(response.content)
     own = Member.objects.get(pk=world["ids"]["own"])
     other = Member.objects.get(pk=world["ids"]["other"])
-    assert data["member_number"] == own.display_number
-    assert data["email"] == own.email
-    assert data["card_barcode"] == own.card_barcode
+    assert data["member"]["member_number"] == own.display_number
+    assert data["member"]["email"] == own.email
+    assert data["member"]["card_barcode"] == own.card_barcode
     assert [s["share_class"] for s in data["subscriptions"]] == ["A"]
     text = response.content.decode()
     assert other.email not in text
