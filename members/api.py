@@ -134,7 +134,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         member = self._member()
         data = MemberUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.member_update(member=member, by=request.user, today=local_today(), **data.validated_data)
+        services.member_update(
+            member=member, by=request.user, today=local_today(), site_url=request.build_absolute_uri("/"),
+            **data.validated_data,
+        )
         return self._render(member)
 
     @extend_schema(responses=MemberSerializer)

@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from coopmarket.roles import is_privileged_login
+
 from . import membership as ms
 from .barcodes import format_member_number
 
@@ -173,6 +175,19 @@ class Member(models.Model):
 
     def __str__(self):
         return f"{self.display_number} {self.first_name} {self.last_name}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._loaded_user_id = instance.__dict__.get("user_id")
+        return instance
+
+    def clean(self):
+        """A form (the admin's, an office page's) never links a staff, superuser or role-group
+        login to a member (DOMAIN.md §8). A login linked before stays linked."""
+        super().clean()
+        if self.user_id and self.user_id != getattr(self, "_loaded_user_id", None) and is_privileged_login(self.user):
+            raise ValidationError({"user": _("A staff, superuser or role account cannot be linked to a member from the office.")})
 
     def save(self, *args, **kwargs):
         if not self.calendar_token:

@@ -19,6 +19,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from coopmarket.roles import is_privileged_login
+
 from .barcodes import normalize_card_code
 from .models import Associate, Member, Payment, ShareSubscription
 from .privacy import iso
@@ -117,6 +119,15 @@ def holdings(member: Member) -> list[dict]:
     for row in per_class.values():
         row["amount_due"] = row["amount"] - row["amount_paid"]
     return sorted(per_class.values(), key=lambda r: r["share_class"])
+
+
+def login_email_state(member: Member) -> str | None:
+    """After the office changed a member's e-mail: "kept" (a privileged login, never changed),
+    "pending" (the member has a confirmation link), None (no login, or it already matches)."""
+    user = member.user
+    if user is None or user.email.lower() == member.email.lower():
+        return None
+    return "kept" if is_privileged_login(user) else "pending"
 
 
 # --- the member's data export (DOMAIN.md §8): the members app's sections -----------------------
