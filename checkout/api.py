@@ -38,6 +38,16 @@ class EligibilitySerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField()
 
 
+class IsTillDevice(permissions.BasePermission):
+    """The offline card list: till device accounts (`cashiers`) and coordinators only; members on
+    a shift use the online till (DOMAIN.md §6)."""
+
+    message = gettext_lazy("Only till device accounts and coordinators may download the card list.")
+
+    def has_permission(self, request, view):
+        return services.may_hold_card_list(request.user)
+
+
 class CheckoutBase(APIView):
     permission_classes = [IsTillUser]
 
@@ -58,6 +68,8 @@ class SearchView(CheckoutBase):
 
 
 class CardsView(CheckoutBase):
+    permission_classes = [IsTillDevice]
+
     @extend_schema(responses=inline_serializer("CardList", {"generated_at": serializers.DateTimeField(), "cards": EligibilitySerializer(many=True)}))
     def get(self, request):
         return Response(services.cards_snapshot(now=timezone.now()))
