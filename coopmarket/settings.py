@@ -6,6 +6,7 @@ the `members.CoopParameters` singleton that an admin edits.
 """
 import datetime
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -39,13 +40,39 @@ def env_date(name: str, default: str) -> datetime.date:
         raise ImproperlyConfigured(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from exc
 
 
+def secret_key(*, debug: bool, testing: bool) -> str:
+    """DJANGO_SECRET_KEY, else the file DJANGO_SECRET_KEY_FILE names (in debug, default `.secret_key`).
+
+    Never a known value: in debug without a key, a random key is written to that file (mode 600,
+    kept across restarts) and announced on stderr; tests get a random key per process; anything
+    else without a key refuses to start."""
+    key = env_str("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    named = env_str("DJANGO_SECRET_KEY_FILE")
+    key_file = Path(named) if named else BASE_DIR / ".secret_key"
+    if (named or debug) and key_file.is_file():  # production reads only a file it was told about
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    if testing:
+        return secrets.token_urlsafe(50)
+    if not debug:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE naming a file that holds it); DJANGO_DEBUG=1 for local use."
+        )
+    key = secrets.token_urlsafe(50)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    print(f"DJANGO_SECRET_KEY is not set: using a random development key kept in {key_file}.", file=sys.stderr)
+    return key
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 TESTING = env_bool("COOP_TESTING", False) or "pytest" in sys.modules
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local use).")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = secret_key(debug=DEBUG, testing=TESTING)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -169,7 +196,13 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(env_str("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a reverse proxy (nginx, Caddy...) that sets X-Forwarded-Proto and X-Forwarded-For: only
+# then are these headers trusted (HTTPS detection, the client address for lockouts and throttles).
+# DJANGO_PROXY_COUNT is how many proxies append to X-Forwarded-For (the client is that many from
+# the right).
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+PROXY_COUNT = int(env_str("DJANGO_PROXY_COUNT", "1")) if BEHIND_PROXY else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REFERRER_POLICY = "same-origin"
 
 from django.utils.csp import CSP  # noqa: E402
@@ -234,6 +267,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles identify clients by REMOTE_ADDR, or by X-Forwarded-For only behind a proxy.
+    "NUM_PROXIES": PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Coopmarket API",
