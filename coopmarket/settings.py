@@ -86,13 +86,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tables2",
     "django_filters",
     "bootstrap",
-    "coopmarket",
+    "coopmarket.apps.CoopmarketConfig",
     "members",
     "shifts",
     "inventory",
@@ -269,6 +269,13 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Throttles identify clients by REMOTE_ADDR, or by X-Forwarded-For only behind a proxy.
     "NUM_PROXIES": PROXY_COUNT,
+}
+# API tokens (django-rest-knox): hashed, expiring; lifetimes are coop parameters (token_days,
+# device_token_days) given when each token is made.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": datetime.timedelta(days=30),
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Coopmarket API",

@@ -43,6 +43,20 @@ class CoopParameters(models.Model):
     # §6 the till
     till_window_minutes = models.PositiveSmallIntegerField(_("till access around a shift (minutes)"), default=20)
     till_override_allowed = models.BooleanField(_("cashiers may override a red answer"), default=False)
+    # §8 trust: sign-in lockout (django-axes reads these) and API token lifetimes
+    login_failures_per_user = models.PositiveSmallIntegerField(
+        _("failed sign-ins for one username from one address before a lockout"), default=5, validators=[MinValueValidator(1)]
+    )
+    login_failures_per_address = models.PositiveSmallIntegerField(
+        _("failed sign-ins from one address, any usernames, before a lockout"), default=20, validators=[MinValueValidator(1)]
+    )
+    login_lockout_minutes = models.PositiveSmallIntegerField(
+        _("sign-in failures count and lock out for (minutes)"), default=15, validators=[MinValueValidator(1)]
+    )
+    token_days = models.PositiveSmallIntegerField(_("API token lifetime (days)"), default=30, validators=[MinValueValidator(1)])
+    device_token_days = models.PositiveSmallIntegerField(
+        _("API token lifetime of till device accounts (days)"), default=365, validators=[MinValueValidator(1)]
+    )
 
     class Meta:
         verbose_name = _("coop parameters")

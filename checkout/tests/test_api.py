@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from checkout import services
 from checkout.models import TillCheck
+from coopmarket.tokens import token_issue
 from members import services as member_services
 from members.models import CoopParameters, Member
 from members.tests.factories import TODAY, active_member
@@ -53,7 +53,7 @@ def client_for(user=None, *, token=False):
     client = APIClient()
     if user is not None:
         if token:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user, lifetime=datetime.timedelta(days=1))[1]}")
         else:
             client.force_login(user)
     return client

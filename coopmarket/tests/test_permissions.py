@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from coopmarket.tokens import token_issue
 from members import services
 from members.models import Associate, Member, MemberEvent, Payment, ShareClass, ShareSubscription
 
@@ -332,9 +332,9 @@ def test_a_deactivated_coordinator_loses_access(world):
 
 
 def test_token_of_a_non_coordinator_is_refused_on_office_api(world):
-    token = Token.objects.create(user=world["users"]["cashier"])
+    _row, token = token_issue(user=world["users"]["cashier"], lifetime=datetime.timedelta(days=1))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = client.get("/api/v1/members/")
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
