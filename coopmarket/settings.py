@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tables2",
@@ -112,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last: turns a sign-in lockout into its 429 answer (coopmarket.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coopmarket.urls"
@@ -149,6 +152,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in lockout (DOMAIN.md §8) with django-axes: the limits and the duration are coop
+# parameters read by coopmarket.lockout. The axes backend comes first: it refuses a locked-out
+# client before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "coopmarket.lockout.CoopAxesHandler"
+AXES_FAILURE_LIMIT = "coopmarket.lockout.failure_limit"
+AXES_COOLOFF_TIME = "coopmarket.lockout.cool_off"
+AXES_CLIENT_IP_CALLABLE = "coopmarket.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "coopmarket.lockout.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused for the cool-off, not longer
+AXES_RESET_ON_SUCCESS = False  # one valid account must not wipe an address's failures
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
