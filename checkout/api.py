@@ -7,6 +7,8 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coopmarket.throttling import MemberRateThrottle, TillMemberRateThrottle
+
 from . import services
 
 
@@ -50,6 +52,8 @@ class IsTillDevice(permissions.BasePermission):
 
 class CheckoutBase(APIView):
     permission_classes = [IsTillUser]
+    # A member on shift has a budget of lookups; cashiers and coordinators are never throttled.
+    throttle_classes = [MemberRateThrottle, TillMemberRateThrottle]
 
 
 class EligibilityView(CheckoutBase):

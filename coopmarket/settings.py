@@ -146,6 +146,17 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the API throttles' counters: a Redis URL (DJANGO_CACHE_URL) in production so that
+# every worker counts together; the process's memory otherwise (and always in tests).
+_cache_url = "" if TESTING else env_str("DJANGO_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -284,8 +295,16 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Throttles identify clients by REMOTE_ADDR, or by X-Forwarded-For only behind a proxy.
+    # Per-user rates for members' own accounts (role accounts are exempt: coopmarket.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["coopmarket.throttling.MemberRateThrottle"],
+    # Throttles identify anonymous clients by REMOTE_ADDR, or by X-Forwarded-For only behind a proxy.
     "NUM_PROXIES": PROXY_COUNT,
+}
+# API rates for accounts without a role: every call, and the till's lookups and name search for a
+# member on shift (cashiers and coordinators are never throttled).
+COOP_THROTTLE_RATES = {
+    "member": env_str("COOP_API_RATE", "120/minute"),
+    "till_member": env_str("COOP_TILL_MEMBER_RATE", "30/minute"),
 }
 # API tokens (django-rest-knox): hashed, expiring; lifetimes are coop parameters (token_days,
 # device_token_days) given when each token is made.
