@@ -56,8 +56,18 @@ class CheckoutBase(APIView):
     throttle_classes = [MemberRateThrottle, TillMemberRateThrottle]
 
 
+class TillSearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(min_length=2, max_length=100, help_text=gettext_lazy("At least two letters of a name."))
+
+
+CODE = OpenApiParameter(
+    "code", str, OpenApiParameter.PATH, pattern=r"^\d{1,13}$",
+    description=gettext_lazy("A card barcode (13 digits, or 12 when the scanner drops the leading 0) or a member number."),
+)
+
+
 class EligibilityView(CheckoutBase):
-    @extend_schema(responses={200: EligibilitySerializer, 404: None})
+    @extend_schema(parameters=[CODE], responses={200: EligibilitySerializer})
     def get(self, request, code):
         result = services.till_check(code=code, user=request.user, now=timezone.now())
         if result is None:
@@ -66,9 +76,11 @@ class EligibilityView(CheckoutBase):
 
 
 class SearchView(CheckoutBase):
-    @extend_schema(parameters=[OpenApiParameter("search", str, required=True)], responses=EligibilitySerializer(many=True))
+    @extend_schema(parameters=[TillSearchQuerySerializer], responses=EligibilitySerializer(many=True))
     def get(self, request):
-        return Response(services.till_search(text=request.query_params.get("search", ""), now=timezone.now()))
+        query = TillSearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(services.till_search(text=query.validated_data["search"], now=timezone.now()))
 
 
 class CardsView(CheckoutBase):
@@ -92,7 +104,8 @@ class OverrideSerializer(serializers.Serializer):
 
 
 class OverrideView(CheckoutBase):
-    @extend_schema(request=OverrideSerializer, responses={201: inline_serializer("Override", {"id": serializers.IntegerField(), "checked_at": serializers.DateTimeField()})})
+    @extend_schema(parameters=[CODE], request=OverrideSerializer,
+                   responses={201: inline_serializer("Override", {"id": serializers.IntegerField(), "checked_at": serializers.DateTimeField()})})
     def post(self, request, code):
         data = OverrideSerializer(data=request.data)
         data.is_valid(raise_exception=True)

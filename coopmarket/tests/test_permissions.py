@@ -297,7 +297,7 @@ def send(client, endpoint: Endpoint, ids):
         return method(path)
     if endpoint.api:
         return method(path, data, format="json")
-    return method(path, data)  # a form post
+    return method(path, data, format="multipart")  # a form post
 
 
 def snapshot():
