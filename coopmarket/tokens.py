@@ -39,3 +39,16 @@ def password_changed_kill_tokens(sender, instance, raw=False, **kwargs) -> None:
     stored = type(instance)._default_manager.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
         tokens_revoke_all(user=instance)
+
+
+def login_forget(*, user, usernames: tuple[str, ...] = ()) -> None:
+    """What the site logged about a login, erased (a member's anonymisation, DOMAIN.md §8): its
+    API tokens and the sign-in records django-axes keeps under its username (and any former
+    username given). The login itself is kept (deactivated by the caller) for the ledger's
+    authors."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    tokens_revoke_all(user=user)
+    names = {name for name in (user.get_username(), user.email, *usernames) if name}
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.objects.filter(username__in=names).delete()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
 from coopmarket.roles import is_privileged_login
+from coopmarket.tokens import login_forget
 
 from . import membership as ms
 from .barcodes import associate_barcode, member_barcode
@@ -571,10 +572,12 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
     # Every other app's part: reasons, notification addresses, till override reasons...
     anonymise_everywhere(member, today=today)
     if user is not None:
+        login_forget(user=user)  # API tokens, sign-in records under its username and e-mail
         user.is_active = False
         user.email = ""
         user.first_name = user.last_name = ""
         user.username = f"anonymised-{member.member_number}"
+        user.set_unusable_password()
         user.save()
     _log(member, "anonymised", "", by)
     return member

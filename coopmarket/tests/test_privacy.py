@@ -14,9 +14,11 @@ import pytest
 from django.apps import apps
 from django.core import serializers
 from django.core.exceptions import ValidationError
+from knox.models import AuthToken
 
 from checkout import services as till
 from checkout.models import TillCheck
+from coopmarket.tokens import token_issue
 from members import services
 from members.models import CoopParameters, Payment, StripeCheckout, StripeEvent
 from shifts import notifications
@@ -159,6 +161,13 @@ def test_anonymisation_leaves_no_personal_data_and_keeps_amounts_dates_and_count
     services.member_leave(member=member, reason=f"{MARK} moves to Lyon", today=TODAY)
     for sub in member.subscriptions.all():
         services.redemption_record(subscription=sub, method="transfer", reference=f"refund to {MARK}", today=LATER)
+    # Their login was used: a failed and a successful sign-in (axes logs them), an API token.
+    from django.test import Client
+
+    login = world["user"]
+    Client(REMOTE_ADDR="10.9.8.7").post("/accounts/login/", {"username": login.username, "password": "wrong"})
+    Client(REMOTE_ADDR="10.9.8.7").post("/accounts/login/", {"username": login.username, "password": "pass-word-123"})
+    token_issue(user=login, lifetime=datetime.timedelta(days=1))
     assert MARK.lower() in every_row().lower()
     counters = list(CounterEvent.objects.filter(member=member).values_list("date", "kind", "standard_points", "ftop_points"))
     statuses = list(StatusChange.objects.filter(member=member).values_list("from_status", "to_status", "effective_date"))
@@ -169,10 +178,14 @@ def test_anonymisation_leaves_no_personal_data_and_keeps_amounts_dates_and_count
     services.member_anonymise(member=member, today=LATER)
 
     dump = every_row()
+    assert "10.9.8.7" not in dump  # the sign-in log of the login is gone with it
     for personal in (MARK, "zoe@example.org", "+33 6 11 22 33 44", "1990-05-17", "Zia"):
         assert personal.lower() not in dump.lower(), f"{personal!r} survived the anonymisation"
     member.refresh_from_db()
     assert member.anonymised_on == LATER and member.user is None
+    login.refresh_from_db()
+    assert not login.is_active and not login.has_usable_password()
+    assert not AuthToken.objects.filter(user=login).exists()
     assert list(CounterEvent.objects.filter(member=member).values_list("date", "kind", "standard_points", "ftop_points")) == counters
     assert list(StatusChange.objects.filter(member=member).values_list("from_status", "to_status", "effective_date")) == statuses
     assert list(Payment.objects.filter(subscription__member=member).values_list("kind", "amount", "method", "paid_on")) == ledger
