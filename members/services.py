@@ -184,7 +184,10 @@ def login_email_change_read(*, user, token: str) -> dict:
         raise invalid
     if is_privileged_login(user):
         raise ValidationError({"token": [_("This login is a staff or role account: ask an administrator to change its e-mail.")]})
-    return {"member": member, "old": data["old"], "new": data["new"]}
+    return {
+        "member": member, "old": data["old"], "new": data["new"],
+        "username_follows": user.username.lower() == data["old"].lower(),  # the login is the address
+    }
 
 
 @transaction.atomic

@@ -509,8 +509,11 @@ def me_email_confirm(request, token):
     change of the login's e-mail. GET shows what changes and a button; it changes nothing."""
     try:
         if request.method == "POST":
-            services.login_email_confirm(user=request.user, token=token)
-            messages.success(request, _("Your login e-mail is changed: sign in with it from now on."))
+            user = services.login_email_confirm(user=request.user, token=token)
+            if user.username.lower() == user.email.lower():
+                messages.success(request, _("Your login e-mail is changed: sign in with it from now on."))
+            else:
+                messages.success(request, _("Your account's e-mail address is changed."))
             return redirect("me:page")
         change = services.login_email_change_read(user=request.user, token=token)
     except ValidationError as exc:
