@@ -59,6 +59,16 @@ def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 
 
+def confirmation_link(address: str) -> str:
+    """The path of the confirmation link mailed to `address`."""
+    return path_of(link_in([m for m in mail.outbox if m.to == [address]][0]))
+
+
+def ann_with_a_login():
+    member = MemberFactory(email="ann@example.org")
+    return member, services.member_login_create(member=reload(member))
+
+
 PRIVILEGED = ["superuser", "staff", "coordinators", "cashiers", "supply"]
 
 
@@ -132,10 +142,9 @@ def test_a_members_login_email_changes_only_after_they_confirm_the_signed_link(c
 
 
 def test_a_tampered_or_expired_link_changes_nothing(client, settings):
-    member = MemberFactory(email="ann@example.org")
-    login = services.member_login_create(member=reload(member))
+    member, login = ann_with_a_login()
     services.member_update(member=reload(member), email="ann.new@example.org", today=TODAY)
-    url = path_of(link_in([m for m in mail.outbox if m.to == ["ann.new@example.org"]][0]))
+    url = confirmation_link("ann.new@example.org")
     client.force_login(login)
     assert client.post(url[:-3] + "xx/").status_code == 400
     settings.PASSWORD_RESET_TIMEOUT = -1  # every link is expired
@@ -145,10 +154,9 @@ def test_a_tampered_or_expired_link_changes_nothing(client, settings):
 
 
 def test_a_link_for_an_address_the_office_changed_again_is_stale(client):
-    member = MemberFactory(email="ann@example.org")
-    login = services.member_login_create(member=reload(member))
+    member, login = ann_with_a_login()
     services.member_update(member=reload(member), email="ann.first@example.org", today=TODAY)
-    first = path_of(link_in([m for m in mail.outbox if m.to == ["ann.first@example.org"]][0]))
+    first = confirmation_link("ann.first@example.org")
     services.member_update(member=reload(member), email="ann.second@example.org", today=TODAY)
     client.force_login(login)
     assert client.post(first).status_code == 400
@@ -157,10 +165,9 @@ def test_a_link_for_an_address_the_office_changed_again_is_stale(client):
 
 
 def test_confirming_refuses_an_address_another_login_took_meanwhile(client):
-    member = MemberFactory(email="ann@example.org")
-    login = services.member_login_create(member=reload(member))
+    member, login = ann_with_a_login()
     services.member_update(member=reload(member), email="ann.new@example.org", today=TODAY)
-    url = path_of(link_in([m for m in mail.outbox if m.to == ["ann.new@example.org"]][0]))
+    url = confirmation_link("ann.new@example.org")
     UserFactory(username="ann.new@example.org")
     client.force_login(login)
     assert client.post(url).status_code == 400
@@ -257,8 +264,7 @@ def test_member_invite_still_works_for_plain_members(client):
 
 
 def test_an_email_case_change_follows_at_once():
-    member = MemberFactory(email="ann@example.org")
-    login = services.member_login_create(member=reload(member))
+    member, login = ann_with_a_login()
     services.member_update(member=reload(member), email="Ann@Example.org", today=TODAY)
     login.refresh_from_db()
     assert login.email == "Ann@Example.org"
