@@ -10,8 +10,8 @@ with a regular slot on 168 templates covering the whole ABCD cycle, 30% FTOP; th
 shifts attended, missed or excused, make-ups and extra shifts, FTOP bookings and cycle charges
 (points resolved by `shifts.status.resolve`, as the services would), some leaves, exemptions,
 extensions and corrections. A first update_statuses (2026-05-24) stores every status, then the
-timed runs: update_statuses on 2026-05-25 (a cycle start), on 2026-05-26 (the first run after it:
-every FTOP member's cycle charge), its re-run, and 2026-05-27 (an ordinary day); then
+timed runs: update_statuses on 2026-05-25 (a cycle start: every FTOP member's cycle charge, on its
+own day), on 2026-05-26, its re-run, and 2026-05-27 (an ordinary day); then
 generate_shifts 2026-05-25 .. 2026-08-23 and its re-run.
 
 Prints seconds and SQL queries (CaptureQueriesContext) at both sizes with the targets: the daily
@@ -96,12 +96,13 @@ def seed(count: int, rng: random.Random) -> dict[str, int]:
     from django.db import transaction
 
     from members.barcodes import member_barcode
-    from members.models import Member, Payment, Sequence, ShareClass, ShareSubscription
+    from members.models import Member, MemberStateChange, Payment, Sequence, ShareClass, ShareSubscription
     from members.text import search_key
     from shifts import cycle, services
     from shifts import status as st
     from shifts.models import (
         CounterEvent,
+        CycleStartProcessed,
         Exemption,
         Extension,
         Leave,
@@ -159,6 +160,10 @@ def seed(count: int, rng: random.Random) -> dict[str, int]:
             Payment(subscription=s, amount=s.amount, method=rng.choice(("cash", "cheque", "transfer", "card")), paid_on=s.subscribed_on)
             for s in subscriptions
         ], batch_size=2000)
+        MemberStateChange.objects.bulk_create([
+            MemberStateChange(member=m, field=field, value=value, effective_date=m.joined_on)
+            for m in members for field, value in (("membership", "active"), ("shift_type", m.shift_type))
+        ], batch_size=5000)
 
         leaves, exemptions, slots, registrations, events, extensions = [], [], [], [], [], []
         slot_counter = 0
@@ -195,6 +200,9 @@ def seed(count: int, rng: random.Random) -> dict[str, int]:
         Registration.objects.bulk_create(registrations, batch_size=5000)
         events.sort(key=lambda e: (e["date"], e["kind"] == st.CYCLE_CHARGE))
         CounterEvent.objects.bulk_create([CounterEvent(**e) for e in events], batch_size=5000)
+        CycleStartProcessed.objects.bulk_create([
+            CycleStartProcessed(cycle_start=day) for day in cycle.cycle_starts_between(HISTORY_START, TODAY - ONE_DAY, anchor)
+        ])
         Extension.objects.bulk_create(extensions, batch_size=2000)
         Sequence.objects.update_or_create(name="member", defaults={"last_value": count})
     return {
@@ -454,7 +462,7 @@ def child(count: int, want_profile: bool) -> dict:
         runs.append(measure("generate_shifts 90 days", lambda: services.shifts_generate(start=TODAY, end=end)))
         runs.append(measure("generate_shifts re-run", lambda: services.shifts_generate(start=TODAY, end=end)))
         if want_profile:
-            next_charges = TODAY + datetime.timedelta(days=29)  # the day after the next cycle start
+            next_charges = TODAY + datetime.timedelta(days=28)  # the next cycle start
             profile("update_statuses with the next cycle charges", lambda: services.statuses_update(today=next_charges))
             profile("generate_shifts, the next 90 days", lambda: services.shifts_generate(start=end + ONE_DAY, end=end + datetime.timedelta(days=DAYS_AHEAD)))
             breakdown(next_charges)
@@ -467,8 +475,8 @@ def child(count: int, want_profile: bool) -> dict:
 
 LABELS = {
     "first": "first run, every status stored (05-24)",
-    "cycle_day": "update_statuses, cycle start day (05-25)",
-    "charges": "update_statuses + every FTOP charge (05-26)",
+    "cycle_day": "update_statuses + every FTOP charge (05-25)",
+    "charges": "update_statuses, day after the cycle start (05-26)",
     "rerun": "update_statuses re-run (05-26)",
     "ordinary": "update_statuses, ordinary day (05-27)",
 }

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from coopmarket.throttling import MemberRateThrottle, TillMemberRateThrottle
 
 from . import services
+from .models import TillCheck
 
 
 class IsTillUser(permissions.BasePermission):
@@ -67,9 +68,16 @@ CODE = OpenApiParameter(
 
 
 class EligibilityView(CheckoutBase):
-    @extend_schema(parameters=[CODE], responses={200: EligibilitySerializer})
+    @extend_schema(
+        parameters=[
+            CODE,
+            OpenApiParameter("via", str, enum=["scan", "search"], description="`search` when the cashier opened a name-search result (logged as such)."),
+        ],
+        responses={200: EligibilitySerializer},
+    )
     def get(self, request, code):
-        result = services.till_check(code=code, user=request.user, now=timezone.now())
+        source = TillCheck.Source.SEARCH if request.query_params.get("via") == "search" else TillCheck.Source.SCAN
+        result = services.till_check(code=code, user=request.user, now=timezone.now(), source=source)
         if result is None:
             raise exceptions.NotFound(_("Unknown card or member number."))
         return Response(result)
@@ -89,6 +97,32 @@ class CardsView(CheckoutBase):
     @extend_schema(responses=inline_serializer("CardList", {"generated_at": serializers.DateTimeField(), "cards": EligibilitySerializer(many=True)}))
     def get(self, request):
         return Response(services.cards_snapshot(now=timezone.now()))
+
+
+class OfflineCheckSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=64, help_text=gettext_lazy("The check's id on the device (a resend is ignored)."))
+    code = serializers.CharField(max_length=64)
+    checked_at = serializers.DateTimeField()
+    can_shop = serializers.BooleanField(allow_null=True, required=False)
+    status = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    reasons = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=10)
+    source = serializers.ChoiceField(choices=TillCheck.Source.choices, required=False)
+
+
+class OfflineLogSerializer(serializers.Serializer):
+    checks = OfflineCheckSerializer(many=True, allow_empty=False, max_length=500)
+
+
+class OfflineLogView(CheckoutBase):
+    """The answers a till gave offline, sent when it is back online (DOMAIN.md §6)."""
+
+    @extend_schema(request=OfflineLogSerializer, responses={201: inline_serializer("OfflineLogged", {
+        "received": serializers.IntegerField(), "logged": serializers.IntegerField()})})
+    def post(self, request):
+        data = OfflineLogSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        counts = services.till_log_offline(entries=data.validated_data["checks"], user=request.user, now=timezone.now())
+        return Response(counts, status=status.HTTP_201_CREATED)
 
 
 class PingView(APIView):

@@ -35,6 +35,9 @@ class Standing:
     makeups_owed: int = 0
     alert_deadline: datetime.date | None = None
     delay_until: datetime.date | None = None
+    # Every refusing row of the status table that holds (stored by the shift engine), not only
+    # the first match: a member blocked and past their deadline is `blocked` and `suspended`.
+    refusals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,10 @@ def decide(standing: Standing) -> Decision:
         reasons.append(SHARES_MISSING)
     if standing.membership == "unpaid":
         reasons.append(SHARES_UNPAID)
-    if standing.blocked or standing.status == "blocked":
-        reasons.append(BLOCKED)
-    for status in (UNSUBSCRIBED, ON_LEAVE, SUSPENDED):
-        if standing.status == status:
-            reasons.append(status)
+    conditions = set(standing.refusals) | {standing.status}
+    if standing.blocked:
+        conditions.add(BLOCKED)
+    reasons.extend(code for code in (BLOCKED, UNSUBSCRIBED, ON_LEAVE, SUSPENDED) if code in conditions)
     can_shop = standing.membership == "active" and standing.status in SHOPPING_STATUSES and not standing.blocked
     if can_shop:
         reasons = []

@@ -20,6 +20,14 @@ class TillCheck(models.Model):
     status = models.CharField(_("status"), max_length=16, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     offline = models.BooleanField(_("answered offline"), default=False)
+    class Source(models.TextChoices):
+        SCAN = "scan", _("Card scanned or number typed")
+        SEARCH = "search", _("Opened from the name search")
+
+    source = models.CharField(_("found by"), max_length=8, choices=Source.choices, default=Source.SCAN)
+    # An answer given offline, sent later by the till: its id on the device makes a resend harmless.
+    client_id = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     reason = models.TextField(_("override reason"), blank=True)
     checked_at = models.DateTimeField(_("checked at"), db_index=True)
 

@@ -21,7 +21,7 @@ from .models import TillCheck
 
 MEMBER_FIELDS = (
     "id", "member_number", "card_barcode", "first_name", "last_name", "membership", "status", "blocked_reason",
-    "counter_standard", "counter_ftop", "shift_type", "alert_deadline", "delay_until",
+    "counter_standard", "counter_ftop", "shift_type", "alert_deadline", "delay_until", "refusals",
 )
 
 
@@ -50,10 +50,11 @@ def find_holder(code: str) -> Holder | None:
     members = Member.objects.only(*MEMBER_FIELDS)
     if card is not None:
         if card.startswith(ASSOCIATE_PREFIX):
+            # A current associate, or one whose holder left: they get the holder's red `left_coop`.
             associate = (
                 Associate.objects.select_related("member").only(
                     "id", "card_barcode", "first_name", "last_name", "member_id", *(f"member__{f}" for f in MEMBER_FIELDS))
-                .filter(card_barcode=card, removed_on__isnull=True).first()
+                .filter(Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT), card_barcode=card).first()
             )
             return Holder(associate.member, associate) if associate else None
         member = members.filter(card_barcode=card).first()
@@ -68,6 +69,7 @@ def standing_of(member: Member) -> el.Standing:
     return el.Standing(
         membership=member.membership, status=member.status, blocked=bool(member.blocked_reason),
         makeups_owed=member.makeups_owed, alert_deadline=member.alert_deadline, delay_until=member.delay_until,
+        refusals=tuple(code for code in (member.refusals or "").split(",") if code),
     )
 
 
@@ -104,18 +106,52 @@ def _log(**fields) -> None:
         TillCheck.objects.create(**fields)
 
 
-def till_check(*, code: str, user, now: datetime.datetime) -> dict | None:
-    """Look a code up and log the check (the only write a lookup makes). None when unknown."""
+def till_check(*, code: str, user, now: datetime.datetime, source: str = TillCheck.Source.SCAN) -> dict | None:
+    """Look a code up and log the check (the only write a lookup makes), also when the cashier
+    opened a name-search result (`source`). None when unknown."""
     holder = find_holder(code)
     if holder is None:
-        _log(user=user, code=code[:64], checked_at=now)
+        _log(user=user, code=code[:64], checked_at=now, source=source)
         return None
     result = answer(holder, now=now)
     _log(
         user=user, code=code[:64], member=holder.member, associate=holder.associate, can_shop=result["can_shop"],
-        status=result["status"], reasons=result["reasons"], checked_at=now,
+        status=result["status"], reasons=result["reasons"], checked_at=now, source=source,
     )
     return result
+
+
+OFFLINE_MAX_AGE = datetime.timedelta(days=30)
+OFFLINE_CLOCK_SKEW = datetime.timedelta(minutes=10)
+
+
+def till_log_offline(*, entries: list[dict], user, now: datetime.datetime) -> dict[str, int]:
+    """Answers a till gave while offline, sent when it is back: each becomes a check-log row
+    flagged offline with its own time. A resent entry (same device id) is ignored, so a retry
+    after a lost response logs nothing twice. Entries dated in the future or older than 30 days
+    are refused (400), and then nothing is written."""
+    errors = {}
+    for index, entry in enumerate(entries):
+        when = entry["checked_at"]
+        if when > now + OFFLINE_CLOCK_SKEW or when < now - OFFLINE_MAX_AGE:
+            errors[str(index)] = [_("An offline check is dated between 30 days ago and now.")]
+    if errors:
+        raise ValidationError(errors)
+    seen = set(TillCheck.objects.filter(client_id__in=[e["id"] for e in entries]).values_list("client_id", flat=True))
+    rows = []
+    for entry in entries:
+        if entry["id"] in seen:
+            continue
+        seen.add(entry["id"])
+        holder = find_holder(entry["code"])
+        rows.append(TillCheck(
+            user=user, code=entry["code"][:64], member=holder.member if holder else None,
+            associate=holder.associate if holder else None, can_shop=entry.get("can_shop"), status=(entry.get("status") or "")[:16],
+            reasons=list(entry.get("reasons") or []), offline=True, source=entry.get("source") or TillCheck.Source.SCAN,
+            client_id=entry["id"], checked_at=entry["checked_at"], received_at=now,
+        ))
+    TillCheck.objects.bulk_create(rows, ignore_conflicts=True)
+    return {"received": len(entries), "logged": len(rows)}
 
 
 def till_search(*, text: str, now: datetime.datetime, limit: int = 20) -> list[dict]:
@@ -164,7 +200,9 @@ def cards_snapshot(*, now: datetime.datetime) -> dict:
     for member in holders.values():
         if member.membership != Member.Membership.LEFT:
             cards.append(answer(Holder(member), now=now))
-    for associate in Associate.objects.filter(removed_on__isnull=True).only("id", "card_barcode", "first_name", "last_name", "member_id"):
+    # Associates of a holder who left keep their card in the list (red, left_coop: issue 10).
+    current_or_holder_left = Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT)
+    for associate in Associate.objects.filter(current_or_holder_left).only("id", "card_barcode", "first_name", "last_name", "member_id"):
         member = holders.get(associate.member_id)
         if member is not None:
             cards.append(answer(Holder(member, associate), now=now))

@@ -137,6 +137,7 @@ def till(request):
         "api_root": reverse("checkout-search"),
         # A member on shift uses the online till only: no offline list on their account.
         "cards_url": reverse("checkout-cards") if services.may_hold_card_list(request.user) else "",
+        "log_url": reverse("checkout-offline-log"),
         "sw_url": reverse("checkout:service-worker"),
     })
 

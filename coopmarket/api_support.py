@@ -46,7 +46,9 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc, context):
     """Errors as JSON `{"detail", "code"}` (field errors as DRF gives them); never a 500 page."""
+    extra = {}
     if isinstance(exc, RuleViolation):
+        extra = exc.extra
         exc = Conflict(detail=exc.message, code=exc.code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
@@ -63,6 +65,8 @@ def exception_handler(exc, context):
     if isinstance(data, dict) and "detail" in data and "code" not in data:
         detail = data["detail"]
         data["code"] = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    if extra and isinstance(data, dict):
+        data.update(extra)
     return response
 
 

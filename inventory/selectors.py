@@ -93,10 +93,23 @@ def filter_below_minimum(products: QuerySet[Product], *, below: bool = True) -> 
     return products.filter(pk__in=ids)
 
 
-def product_stock(product: Product | int) -> Decimal:
+def product_stock(product: Product | int, *, as_of: datetime.date | None = None) -> Decimal:
+    """The stock: the sum of the product's moves (those dated on or before `as_of`, when given)."""
     pk = product.pk if isinstance(product, Product) else product
-    total = StockMove.objects.filter(product_id=pk).aggregate(total=Sum("quantity"))["total"]
+    moves = StockMove.objects.filter(product_id=pk)
+    if as_of is not None:
+        moves = moves.filter(date__lte=as_of)
+    total = moves.aggregate(total=Sum("quantity"))["total"]
     return (total or Decimal("0")).quantize(rules.QUANTUM)
+
+
+def stocks_as_of(product_ids, as_of: datetime.date) -> dict[int, Decimal]:
+    """Each product's stock as of a date (moves dated on or before it), in one query."""
+    rows = (
+        StockMove.objects.filter(product_id__in=product_ids, date__lte=as_of)
+        .values("product_id").annotate(total=Sum("quantity")).values_list("product_id", "total")
+    )
+    return {pk: (total or Decimal("0")).quantize(rules.QUANTUM) for pk, total in rows}
 
 
 # --- reorder suggestions ----------------------------------------------------------------------

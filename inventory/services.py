@@ -398,7 +398,8 @@ def stock_move_record(
     if errors:
         raise ValidationError(errors)
     product = _lock_products([product.pk])[product.pk]
-    expected = selectors.product_stock(product) if kind == StockMove.Kind.COUNT else None
+    # A count compares with the stock as of its own date: a count entered late is still right.
+    expected = selectors.product_stock(product, as_of=date) if kind == StockMove.Kind.COUNT else None
     return StockMove.objects.create(
         product=product, kind=kind, quantity=rules.signed_quantity(kind, quantity, expected),
         counted=quantity if kind == StockMove.Kind.COUNT else None,
@@ -681,9 +682,7 @@ def stock_count_apply(*, count: StockCount, now: datetime.datetime, by=None) -> 
     if not lines:
         raise ValidationError({"counted": [_("Enter at least one counted quantity.")]})
     _lock_products([line.product_id for line in lines])
-    expected = dict(
-        selectors.products_with_stock().filter(pk__in=[line.product_id for line in lines]).values_list("pk", "stock")
-    )
+    expected = selectors.stocks_as_of([line.product_id for line in lines], count.counted_on)
     loss = gain = Decimal("0")
     moves = []
     for line in lines:

@@ -1,11 +1,14 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .forms import EmailCheckedByServiceMixin
 from .models import (
     Associate,
     CoopParameters,
     Member,
     MemberEvent,
+    MemberStateChange,
     Payment,
     Sequence,
     ShareClass,
@@ -55,22 +58,37 @@ class SubscriptionInline(admin.TabularInline):
         return False
 
 
+# The fields the coop's rules decide (DOMAIN.md §8): shown, never edited here. They change through
+# the services: the member page, the shift office, or the actions the shift app adds to this admin.
+RULE_BEARING_FIELDS = [
+    "user", "joined_on", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "membership",
+    "status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason",
+    "left_on", "left_reason", "anonymised_on",
+]
+CONTACT_ADMIN_FIELDS = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city", "birth_date", "notes"]
+
+
+class MemberAdminForm(EmailCheckedByServiceMixin, forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = CONTACT_ADMIN_FIELDS
+
+
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    """Members: contact data through `member_update`; every rule-bearing field is read-only."""
+
+    form = MemberAdminForm
     list_display = ["member_number", "last_name", "first_name", "email", "membership", "status", "shift_type", "low_income"]
     list_filter = ["membership", "status", "shift_type", "low_income"]
     search_fields = ["member_number", "card_barcode", "last_name", "first_name", "email"]
-    readonly_fields = [
-        "member_number", "card_barcode", "membership", "status", "counter_standard", "counter_ftop",
-        "alert_deadline", "delay_until", "left_on", "anonymised_on", "created_at", "updated_at",
-    ]
-    raw_id_fields = ["user"]
+    readonly_fields = ["member_number", "card_barcode", *RULE_BEARING_FIELDS, "created_at", "updated_at"]
     inlines = [AssociateInline, SubscriptionInline]
     fieldsets = [
         (None, {"fields": ["member_number", "card_barcode", "user", "first_name", "last_name", "email", "phone"]}),
         (_("Address"), {"fields": ["address", "postal_code", "city", "birth_date"]}),
         (_("Membership"), {"fields": ["joined_on", "membership", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "left_on", "left_reason", "anonymised_on", "notes"]}),
-        (_("Working status (computed)"), {"fields": ["status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason"]}),
+        (_("Working status (computed)"), {"fields": ["status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -79,6 +97,16 @@ class MemberAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # members are never deleted: they leave, then may be anonymised
+
+    def save_model(self, request, obj, form, change):
+        """Contact data goes through the service (e-mail checks, the member's login rules)."""
+        from django.utils import timezone
+
+        from . import services
+
+        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in CONTACT_ADMIN_FIELDS}
+        if changed:
+            services.member_update(member=obj, by=request.user, today=timezone.localdate(), **changed)
 
 
 class PaymentInline(admin.TabularInline):
@@ -156,3 +184,11 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "event_id", "type", "session_id", "outcome"]
     list_filter = ["type", "outcome"]
     search_fields = ["event_id", "session_id"]
+
+
+@admin.register(MemberStateChange)
+class MemberStateChangeAdmin(ReadOnlyAdmin):
+    list_display = ["effective_date", "member", "field", "value", "written_at"]
+    list_filter = ["field", "value"]
+    search_fields = ["member__last_name", "member__member_number"]
+    list_select_related = ["member"]

@@ -116,7 +116,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         joined_on = fields.pop("joined_on", None) or local_today()
-        member = services.member_create(joined_on=joined_on, by=request.user, **fields)
+        member = services.member_create(joined_on=joined_on, today=local_today(), by=request.user, **fields)
         return self._render(member, status.HTTP_201_CREATED)
 
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)

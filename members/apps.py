@@ -31,4 +31,5 @@ def _register_privacy() -> None:
     privacy.register_export_section("subscriptions", selectors.export_subscriptions)
     privacy.register_export_section("stripe_checkouts", selectors.export_stripe_checkouts)
     privacy.register_export_section("associates", selectors.export_associates)
+    privacy.register_export_section("membership_history", selectors.export_state_history)
     privacy.register_export_section("office_history", selectors.export_office_history)

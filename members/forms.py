@@ -17,14 +17,9 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ZERO = Decimal("0.00")
 
 
-class MemberForm(forms.ModelForm):
-    class Meta:
-        model = Member
-        fields = [
-            "first_name", "last_name", "email", "phone", "address", "postal_code", "city", "birth_date",
-            "shift_type", "low_income", "notes",
-        ]
-        widgets = {"birth_date": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 3})}
+class EmailCheckedByServiceMixin:
+    """The member's e-mail is unique (case-insensitive): the service says so under the field with
+    a clear message, so the form skips the model's constraint on it."""
 
     def validate_unique(self):
         """E-mail uniqueness is checked by the service, with a clearer message."""
@@ -39,9 +34,22 @@ class MemberForm(forms.ModelForm):
             self._update_errors(exc)
 
 
+class MemberForm(EmailCheckedByServiceMixin, forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = [
+            "first_name", "last_name", "email", "phone", "address", "postal_code", "city", "birth_date",
+            "shift_type", "low_income", "notes",
+        ]
+        widgets = {"birth_date": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 3})}
+
+
 class MemberEditForm(MemberForm):
+    """The office's edit form. The shift type is not here: a switch follows the rules (no make-ups
+    owed, a regular slot for standard) on its own page in the shift office."""
+
     class Meta(MemberForm.Meta):
-        fields = MemberForm.Meta.fields + ["work_start_date"]
+        fields = [f for f in MemberForm.Meta.fields if f != "shift_type"] + ["work_start_date"]
         widgets = {**MemberForm.Meta.widgets, "work_start_date": DATE_WIDGET}
 
 

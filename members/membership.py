@@ -102,3 +102,34 @@ def first_active_date(
         if membership_status(subscriptions, left=False, day=day, overdue_days=overdue_days) == ACTIVE:
             return day
     return None
+
+
+def change_points(subscriptions: list[SubscriptionFacts], *, overdue_days: int = 30) -> set[datetime.date]:
+    """The dates on which the membership can change: subscriptions, payments, and the first day
+    each instalment is more than `overdue_days` late. It is constant between two of them."""
+    points: set[datetime.date] = set()
+    late = datetime.timedelta(days=overdue_days + 1)
+    for sub in subscriptions:
+        points.add(sub.subscribed_on)
+        points.update(paid_on for paid_on, _amount in sub.payments)
+        points.update(due_on + late for due_on, _amount in instalment_schedule(sub.amount, sub.instalments, sub.subscribed_on)[1:])
+    return points
+
+
+def membership_since(
+    subscriptions: list[SubscriptionFacts], *, day: datetime.date, overdue_days: int = 30, floor: datetime.date | None = None
+) -> datetime.date:
+    """The date from which the membership of `day` has held without a break (never before `floor`).
+
+    A payment recorded today with an earlier date makes the member active from that date; an
+    instalment found overdue by a late job run makes them unpaid from the day it became overdue."""
+    value = membership_status(subscriptions, left=False, day=day, overdue_days=overdue_days)
+    points = {p for p in change_points(subscriptions, overdue_days=overdue_days) if p <= day}
+    if floor is not None:
+        points = {p for p in points if p > floor} | {floor} if floor <= day else set()
+    since = day
+    for point in sorted(points, reverse=True):
+        if membership_status(subscriptions, left=False, day=point, overdue_days=overdue_days) != value:
+            break
+        since = point
+    return since

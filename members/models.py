@@ -40,6 +40,22 @@ class CoopParameters(models.Model):
     min_leave_days = models.PositiveSmallIntegerField(_("minimum leave (days)"), default=28)
     no_slot_grace_days = models.PositiveSmallIntegerField(_("grace for a new member without a slot (days)"), default=28)
     ftop_unsubscribe_below = models.SmallIntegerField(_("FTOP counter that unsubscribes"), default=-8)
+    charge_window_days = models.PositiveSmallIntegerField(
+        _("days before a cycle start an FTOP member must have been active to owe its charge"), default=28,
+        validators=[MinValueValidator(1)],
+    )
+    extension_window_days = models.PositiveSmallIntegerField(
+        _("window in which extensions are counted (days)"), default=365, validators=[MinValueValidator(1)]
+    )
+    # §3 point values (the counter table), as positive numbers; the rule gives the direction.
+    points_missed_regular = models.PositiveSmallIntegerField(_("points lost for a missed regular shift"), default=2)
+    points_excused_regular = models.PositiveSmallIntegerField(_("points lost for an excused regular shift"), default=1)
+    points_missed_one_off = models.PositiveSmallIntegerField(_("points lost by a standard member for a missed one-off booking"), default=1)
+    points_attended_other = models.PositiveSmallIntegerField(_("points for a make-up or extra shift"), default=1)
+    points_ftop_attended = models.PositiveSmallIntegerField(_("FTOP points for an attended shift"), default=1)
+    points_ftop_missed = models.PositiveSmallIntegerField(_("FTOP points lost for a missed shift"), default=1)
+    points_charge_with_credit = models.PositiveSmallIntegerField(_("cycle charge when the FTOP counter is at least 1"), default=1)
+    points_charge = models.PositiveSmallIntegerField(_("cycle charge otherwise"), default=2)
     # §6 the till
     till_window_minutes = models.PositiveSmallIntegerField(_("till access around a shift (minutes)"), default=20)
     till_override_allowed = models.BooleanField(_("cashiers may override a red answer"), default=False)
@@ -173,6 +189,9 @@ class Member(models.Model):
     alert_deadline = models.DateField(_("alert deadline"), null=True, blank=True)
     delay_until = models.DateField(_("delay until"), null=True, blank=True)
     blocked_reason = models.TextField(_("blocked because"), blank=True)
+    # Every refusing condition of the status table that holds (DOMAIN.md §6), comma-separated in
+    # table order (e.g. "blocked,suspended"): the till lists them all, not only the first match.
+    refusals = models.CharField(_("refusing conditions"), max_length=64, blank=True, default="")
     calendar_token = models.CharField(max_length=43, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -349,6 +368,35 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(self.immutable_message)
+
+
+class MemberStateChange(AppendOnlyModel):
+    """Dated history of what the rules judge over time: membership and shift type (DOMAIN.md §3).
+
+    The value of a field on a date is the value of its latest row dated on or before that date.
+    Rows are appended by the services (and never edited), dated the day the change took effect.
+    """
+
+    immutable_message = "History rows are append-only."
+
+    class Field(models.TextChoices):
+        MEMBERSHIP = "membership", _("membership")
+        SHIFT_TYPE = "shift_type", _("shift type")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="state_changes")
+    field = models.CharField(_("field"), max_length=16, choices=Field.choices)
+    value = models.CharField(_("value"), max_length=16)
+    effective_date = models.DateField(_("effective on"))
+    written_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["member", "field", "effective_date", "id"]
+        verbose_name = _("membership or shift type change")
+        verbose_name_plural = _("membership and shift type history")
+        indexes = [models.Index(fields=["member", "field", "effective_date"])]
+
+    def __str__(self):
+        return f"{self.effective_date} {self.field}={self.value}"
 
 
 class Payment(AppendOnlyModel):

@@ -230,6 +230,14 @@ def export_associates(member: Member) -> list[dict]:
     ]
 
 
+def export_state_history(member: Member) -> list[dict]:
+    """The dated history of the member's membership and shift type."""
+    return [
+        {"field": row.field, "value": row.value, "effective_date": iso(row.effective_date), "written_at": iso(row.written_at)}
+        for row in member.state_changes.order_by("field", "effective_date", "id")
+    ]
+
+
 def export_office_history(member: Member) -> list[dict]:
     """What the members office did on the member's record (registration, edits, payments...)."""
     return [

@@ -137,7 +137,9 @@ class MemberCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
     shift_type = serializers.ChoiceField(choices=Member.ShiftType.choices, default=Member.ShiftType.STANDARD)
     low_income = serializers.BooleanField(default=False)
-    joined_on = serializers.DateField(required=False)
+    joined_on = serializers.DateField(
+        required=False, help_text=_("Default today; not in the future. The shift type given holds from this date."),
+    )
 
 
 class MemberUpdateSerializer(serializers.Serializer):
@@ -150,7 +152,13 @@ class MemberUpdateSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     birth_date = serializers.DateField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
-    shift_type = serializers.ChoiceField(choices=Member.ShiftType.choices, required=False)
+    shift_type = serializers.ChoiceField(
+        choices=Member.ShiftType.choices, required=False,
+        help_text=_("A switch is refused while make-ups are owed; a switch to standard names its regular slot in `template`."),
+    )
+    template = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("With shift_type=standard: the regular slot's template id."),
+    )
     low_income = serializers.BooleanField(required=False)
     work_start_date = serializers.DateField(required=False, allow_null=True)
 

@@ -33,6 +33,7 @@ from .models import (
     CoopParameters,
     Member,
     MemberEvent,
+    MemberStateChange,
     Payment,
     Sequence,
     ShareClass,
@@ -44,7 +45,7 @@ from .privacy import anonymise_everywhere
 from .signals import member_left, membership_changed
 
 CONTACT_FIELDS = ("phone", "address", "postal_code", "city", "birth_date", "notes")
-EDITABLE_FIELDS = ("first_name", "last_name", "email", *CONTACT_FIELDS, "shift_type", "low_income", "work_start_date")
+EDITABLE_FIELDS = ("first_name", "last_name", "email", *CONTACT_FIELDS, "low_income", "work_start_date")
 
 
 def _next_number(name: str) -> int:
@@ -84,6 +85,17 @@ def _clean_member_fields(fields: dict, *, instance: Member | None = None) -> dic
     return cleaned
 
 
+def state_change_record(*, member: Member, field: str, value: str, effective_date: datetime.date) -> MemberStateChange | None:
+    """Append a dated membership or shift-type change (DOMAIN.md §3), unless the value is already
+    the latest one. A change is never dated before the latest row of its field."""
+    last = MemberStateChange.objects.filter(member=member, field=field).order_by("-effective_date", "-id").first()
+    if last is not None and last.value == value:
+        return None
+    if last is not None and effective_date < last.effective_date:
+        effective_date = last.effective_date
+    return MemberStateChange.objects.create(member=member, field=field, value=value, effective_date=effective_date)
+
+
 def _log(member: Member, kind: str, detail: str, by) -> None:
     MemberEvent.objects.create(member=member, kind=kind, detail=detail, author=by if by and by.pk else None)
 
@@ -98,12 +110,16 @@ def member_create(
     by=None,
     shift_type: str = Member.ShiftType.STANDARD,
     low_income: bool = False,
+    today: datetime.date | None = None,
     **contact,
 ) -> Member:
-    """Register a member with the next gap-free member number and its EAN-13 card barcode."""
+    """Register a member with the next gap-free member number and its EAN-13 card barcode. The
+    shift type given holds from `joined_on`, which cannot be after `today` (when given)."""
     unknown = set(contact) - set(CONTACT_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in unknown})
+    if today is not None and joined_on > today:
+        raise ValidationError({"joined_on": [_("The joining date cannot be in the future.")]})
     fields = _clean_member_fields(
         {"first_name": first_name, "last_name": last_name, "email": email, "shift_type": shift_type, **contact}
     )
@@ -116,6 +132,8 @@ def member_create(
         shift_type_since=joined_on,
         **fields,
     )
+    state_change_record(member=member, field="membership", value=member.membership, effective_date=joined_on)
+    state_change_record(member=member, field="shift_type", value=member.shift_type, effective_date=joined_on)
     _log(member, "registered", "", by)
     return member
 
@@ -228,21 +246,34 @@ def member_update(*, member: Member, by=None, today: datetime.date, site_url: st
         login_change = _login_email_after_edit(member, old_email=member.email, new_email=fields["email"])
     if "work_start_date" in fields:
         member.work_start_date_manual = fields["work_start_date"] is not None
-    if "shift_type" in fields and fields["shift_type"] != member.shift_type:
-        member.shift_type_since = today
     for name, value in fields.items():
         setattr(member, name, value)
     member.save()
     changed = ", ".join(sorted(fields))
     _log(member, "edited", changed, by)
     if "low_income" in fields or "work_start_date" in fields:
-        membership_refresh(member=member, today=today)
-    if "shift_type" in fields or "work_start_date" in fields:
+        membership_refresh(member=member, today=today, effective=today)
+    if "work_start_date" in fields:
         membership_changed.send(sender=Member, member=member, today=today)
     if login_change is not None:
         # Sent last. Should the transaction still roll back, the link is stale: confirming checks
         # that the member's e-mail is the new address.
         _login_email_messages(member, site_url=site_url, **login_change)
+    return member
+
+
+def shift_type_set(*, member: Member, shift_type: str, today: datetime.date, by=None) -> Member:
+    """Record a shift-type switch, dated today. The shift engine's `shift_type_switch` calls this
+    after checking its rules (make-ups owed, the regular slot); call that one, not this."""
+    if shift_type not in Member.ShiftType.values:
+        raise ValidationError({"shift_type": [_("Choose standard or ftop.")]})
+    if shift_type == member.shift_type:
+        return member
+    member.shift_type = shift_type
+    member.shift_type_since = today
+    member.save(update_fields=["shift_type", "shift_type_since", "updated_at"])
+    state_change_record(member=member, field="shift_type", value=shift_type, effective_date=today)
+    _log(member, "edited", "shift_type", by)
     return member
 
 
@@ -274,12 +305,29 @@ def _apply_membership(member: Member, facts, *, today: datetime.date, overdue_da
     return changed
 
 
-def membership_refresh(*, member: Member, today: datetime.date) -> Member:
-    """Recompute and store one member's membership (and work start date) as of `today`."""
+def _record_membership(member: Member, facts, *, today: datetime.date, overdue_days: int, effective: datetime.date | None) -> None:
+    """Date the member's (new) membership in the history: from the day it really began."""
+    if effective is None:
+        last = MemberStateChange.objects.filter(member=member, field="membership").order_by("-effective_date", "-id").first()
+        floor = last.effective_date if last is not None else member.joined_on
+        effective = (
+            ms.membership_since(facts, day=today, overdue_days=overdue_days, floor=floor)
+            if member.membership != Member.Membership.LEFT else today
+        )
+    state_change_record(member=member, field="membership", value=member.membership, effective_date=effective)
+
+
+def membership_refresh(*, member: Member, today: datetime.date, effective: datetime.date | None = None) -> Member:
+    """Recompute and store one member's membership (and work start date) as of `today`.
+
+    The history row is dated from when the new membership really began (a payment dated in the
+    past), unless `effective` says otherwise (a flag changed today)."""
     params = CoopParameters.current()
     subs = member.subscriptions.select_related("share_class").prefetch_related("payments")
-    if _apply_membership(member, _subscription_facts(member, subs), today=today, overdue_days=params.instalment_overdue_days):
+    facts = _subscription_facts(member, subs)
+    if _apply_membership(member, facts, today=today, overdue_days=params.instalment_overdue_days):
         member.save(update_fields=["membership", "work_start_date", "updated_at"])
+        _record_membership(member, facts, today=today, overdue_days=params.instalment_overdue_days, effective=effective)
         membership_changed.send(sender=Member, member=member, today=today)
     return member
 
@@ -314,12 +362,15 @@ def memberships_refresh_all(*, today: datetime.date) -> int:
         locked = list(Member.objects.select_for_update().filter(pk__in=candidates).order_by("pk").values_list("pk", flat=True))
         changed = []
         for member in _members_with_ledger(Member.objects.filter(pk__in=locked)):
-            if _apply_membership(member, _subscription_facts(member, member.subscriptions.all()), today=today, overdue_days=overdue_days):
+            facts = _subscription_facts(member, member.subscriptions.all())
+            if _apply_membership(member, facts, today=today, overdue_days=overdue_days):
                 member.updated_at = now
-                changed.append(member)
-        Member.objects.bulk_update(changed, ["membership", "work_start_date", "updated_at"], batch_size=1000)
-        for member in changed:
+                changed.append((member, facts))
+        Member.objects.bulk_update([m for m, _f in changed], ["membership", "work_start_date", "updated_at"], batch_size=1000)
+        for member, facts in changed:
+            _record_membership(member, facts, today=today, overdue_days=overdue_days, effective=None)
             membership_changed.send(sender=Member, member=member, today=today)
+    changed = [m for m, _f in changed]
     return len(changed)
 
 
@@ -505,6 +556,7 @@ def member_leave(*, member: Member, reason: str, today: datetime.date, by=None) 
         redemption_due_on=today + datetime.timedelta(days=params.redemption_delay_days),
     )
     member.associates.filter(removed_on__isnull=True).update(removed_on=today)
+    state_change_record(member=member, field="membership", value=member.membership, effective_date=today)
     _log(member, "left", reason, by)
     member_left.send(sender=Member, member=member, today=today, by=by)
     membership_changed.send(sender=Member, member=member, today=today)

@@ -4,17 +4,24 @@ A service that refuses (ValidationError, RuleViolation) shows its message as a f
 page the coordinator submitted, never as a 500: `ServiceAdmin.changeform_view` rolls the attempt
 back and renders the same form again with the service's errors attached.
 """
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coopmarket.errors import RuleViolation
+from members.admin import MemberAdmin
+from members.models import Member
 
 from . import services
+from .forms import ShiftTypeForm
 from .models import (
     CounterEvent,
+    CycleStartProcessed,
     Exemption,
     Extension,
     JobRun,
@@ -245,7 +252,7 @@ class RegistrationAdmin(ReadOnlyAdmin):
 
 @admin.register(CounterEvent)
 class CounterEventAdmin(ReadOnlyAdmin):
-    list_display = ["date", "member", "kind", "standard_points", "ftop_points", "shift", "reason", "author"]
+    list_display = ["date", "member", "kind", "standard_points", "ftop_points", "shift", "revision", "reason", "author"]
     list_filter = ["kind", "date"]
     search_fields = ["member__last_name", "member__first_name", "member__member_number", "reason"]
     date_hierarchy = "date"
@@ -264,6 +271,11 @@ class StatusChangeAdmin(ReadOnlyAdmin):
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_date", "updated_at"]
+
+
+@admin.register(CycleStartProcessed)
+class CycleStartProcessedAdmin(ReadOnlyAdmin):
+    list_display = ["cycle_start", "charges", "processed_at"]
 
 
 # --- decisions: leaves, exemptions, extensions -------------------------------------------------
@@ -339,3 +351,75 @@ class ExtensionAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         today, _now = self.clock()
         _copy_saved(obj, services.extension_grant(member=obj.member, reason=obj.reason, today=today, by=request.user))
+
+
+# --- members: the rule-bearing fields change through these actions (DOMAIN.md §8) ---------------
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=True)
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class SlotForm(forms.Form):
+    template = forms.ModelChoiceField(label=_("Regular slot"), queryset=ShiftTemplate.objects.filter(active=True))
+    start_date = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("Leave empty for today."))
+
+
+admin.site.unregister(Member)
+
+
+@admin.register(Member)
+class WorkingMemberAdmin(ServiceAdmin, MemberAdmin):
+    """The members admin with the shift engine's actions: block, unblock, switch the shift type,
+    assign a regular slot. Each calls its service, member by member; a refusal is reported."""
+
+    actions = ["block_members", "unblock_members", "switch_shift_type", "assign_slot"]
+
+    def _form_action(self, request, queryset, *, form_class, title, apply):
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                today, _now = self.clock()
+                done = 0
+                for member in queryset:
+                    try:
+                        with transaction.atomic():
+                            apply(member, form.cleaned_data, today, request.user)
+                        done += 1
+                    except SERVICE_ERRORS as error:
+                        messages.error(request, f"{member}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+                if done:
+                    messages.success(request, _("%(title)s: %(n)d member(s).") % {"title": title, "n": done})
+                return None
+        else:
+            form = form_class()
+        return TemplateResponse(request, "admin/shifts/member_action.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form,
+            "queryset": queryset, "action": request.POST.get("action", ""),
+        })
+
+    @admin.action(description=_("Block (with a reason)"), permissions=["change"])
+    def block_members(self, request, queryset):
+        return self._form_action(request, queryset, form_class=ReasonForm, title=_("Block"), apply=lambda m, data, today, by:
+                                 services.member_block(member=m, reason=data["reason"], today=today, by=by))
+
+    @admin.action(description=_("Unblock"), permissions=["change"])
+    def unblock_members(self, request, queryset):
+        return self._form_action(request, queryset, form_class=OptionalReasonForm, title=_("Unblock"), apply=lambda m, data, today, by:
+                                 services.member_unblock(member=m, reason=data["reason"], today=today, by=by))
+
+    @admin.action(description=_("Switch the shift type"), permissions=["change"])
+    def switch_shift_type(self, request, queryset):
+        return self._form_action(request, queryset, form_class=ShiftTypeForm, title=_("Switch the shift type"), apply=lambda m, data, today, by:
+                                 services.shift_type_switch(member=m, shift_type=data["shift_type"], template=data["template"],
+                                                            start_date=data["start_date"], today=today, by=by))
+
+    @admin.action(description=_("Assign a regular slot"), permissions=["change"])
+    def assign_slot(self, request, queryset):
+        return self._form_action(request, queryset, form_class=SlotForm, title=_("Assign a regular slot"), apply=lambda m, data, today, by:
+                                 services.slot_assign(template=data["template"], member=m, start_date=data["start_date"] or today,
+                                                      today=today, by=by))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -26,6 +27,7 @@ from coopmarket import roles
 from coopmarket.api_support import IsCoordinator
 from coopmarket.dates import coop_today
 from members import selectors as member_selectors
+from members import services as member_services
 from members.api import MemberViewSet
 from members.models import Member
 from members.serializers import MemberCreateSerializer, MemberUpdateSerializer
@@ -348,6 +350,30 @@ class WorkingMemberViewSet(ClockMixin, MemberViewSet):
     def _render(self, member: Member, code=status.HTTP_200_OK):
         member = with_shift_facts(member_selectors.members_for_api(), today=self.today).get(pk=member.pk)
         return Response(WorkingMemberSerializer(member, context=self.get_serializer_context()).data, status=code)
+
+    def partial_update(self, request, pk=None):
+        """Contact fields through the members app; a shift-type switch through the shift engine's
+        rules (409 `not_allowed` while make-ups are owed; `template` names the slot of a switch to
+        standard), all in one transaction."""
+        member = self._member()
+        data = MemberUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        shift_type = fields.pop("shift_type", None)
+        template_id = fields.pop("template", None)
+        template = None
+        if template_id is not None:
+            template = ShiftTemplate.objects.filter(pk=template_id, active=True).first()
+            if template is None:
+                raise exceptions.ValidationError({"template": [_("No active shift template has this id.")]})
+            if shift_type is None:
+                raise exceptions.ValidationError({"template": [_("A template is given with a switch to standard.")]})
+        with transaction.atomic():
+            if fields:
+                member_services.member_update(member=member, by=request.user, today=self.today, **fields)
+            if shift_type is not None:
+                services.shift_type_switch(member=member, shift_type=shift_type, template=template, today=self.today, by=request.user)
+        return self._render(member)
 
     @extend_schema(responses=HistorySerializer)
     @action(detail=True, methods=["get"])

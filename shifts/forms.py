@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from members import selectors as member_selectors
 from members.models import Member
 
-from .models import Registration
+from .models import Registration, ShiftTemplate
 
 STATES = Registration.Attendance.choices
 
@@ -67,3 +67,16 @@ class AddMemberForm(forms.Form):
                 _("Several members match: %(names)s. Type the member number.") % {"names": names}
             )
         return matches[0]
+
+
+class ShiftTypeForm(forms.Form):
+    """Switch a member between standard and FTOP (DOMAIN.md §4): a switch to standard names the
+    regular slot at once."""
+
+    shift_type = forms.ChoiceField(label=_("New shift type"), choices=Member.ShiftType.choices)
+    template = forms.ModelChoiceField(
+        label=_("Regular slot (for standard)"), queryset=ShiftTemplate.objects.filter(active=True), required=False,
+        help_text=_("Required for a switch to standard."),
+    )
+    start_date = forms.DateField(label=_("Slot from"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("Leave empty for today."))

@@ -144,7 +144,9 @@ class CounterEvent(AppendOnlyModel):
         CORRECTION = st.CORRECTION, _("Correction")
         TRANSFER = st.TRANSFER, _("Credit used for a debt")
         REENROL = st.REENROL, _("Re-enrolment")
-        REVERSAL = st.REVERSAL, _("Reversal (attendance changed)")
+        REVERSAL = st.REVERSAL, _("Reversal")
+        OPENING = st.OPENING, _("Opening balance (imported)")
+        UNSUBSCRIBED = st.UNSUBSCRIBED_MARK, _("Unsubscribed automatically")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="counter_events")
     date = models.DateField(_("date"))
@@ -155,6 +157,14 @@ class CounterEvent(AppendOnlyModel):
     registration = models.ForeignKey(Registration, null=True, blank=True, on_delete=models.PROTECT, related_name="counter_events")
     cycle_start = models.DateField(_("cycle start"), null=True, blank=True)
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    # A re-resolved row (DOMAIN.md §3) names the row it replaces; it keeps that row's place in its day.
+    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
+    # An automatic transfer names the row it follows.
+    cause = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="transfers")
+    # A correction as coordinators entered it (its points may be re-resolved when earlier events arrive).
+    points_entered = models.SmallIntegerField(_("points entered"), null=True, blank=True)
+    counter_entered = models.CharField(_("counter entered"), max_length=8, blank=True)
+    revision = models.PositiveSmallIntegerField(_("revision"), default=0)
     reason = models.TextField(_("reason"), blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,7 +177,10 @@ class CounterEvent(AppendOnlyModel):
         verbose_name = _("counter event")
         verbose_name_plural = _("counter events")
         constraints = [
-            models.UniqueConstraint(fields=["member", "cycle_start"], condition=Q(kind=st.CYCLE_CHARGE), name="one_cycle_charge_per_member_and_cycle"),
+            models.UniqueConstraint(
+                fields=["member", "cycle_start", "revision"], condition=Q(kind=st.CYCLE_CHARGE),
+                name="one_cycle_charge_per_member_cycle_and_revision",
+            ),
         ]
         indexes = [models.Index(fields=["member", "date"])]
 
@@ -175,8 +188,9 @@ class CounterEvent(AppendOnlyModel):
         return f"{self.date} {self.kind} {self.standard_points:+d}/{self.ftop_points:+d}"
 
 
-    def as_event(self) -> st.Event:
-        return st.Event(self.date, self.kind, self.standard_points, self.ftop_points, seq=self.pk or 0, voids=self.reverses_id)
+    def as_event(self, order: int | None = None) -> st.Event:
+        return st.Event(self.date, self.kind, self.standard_points, self.ftop_points, seq=self.pk or 0, voids=self.reverses_id,
+                        order=order)
 
 
 class StatusChange(AppendOnlyModel):
@@ -264,6 +278,23 @@ class Extension(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.start}..{self.end}"
+
+
+class CycleStartProcessed(models.Model):
+    """A cycle start whose charges the daily job has written (DOMAIN.md §3): never charged twice,
+    and on a first run only the latest cycle start is charged (no back-billing)."""
+
+    cycle_start = models.DateField(primary_key=True)
+    processed_at = models.DateTimeField(auto_now_add=True)
+    charges = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-cycle_start"]
+        verbose_name = _("processed cycle start")
+        verbose_name_plural = _("processed cycle starts")
+
+    def __str__(self):
+        return f"{self.cycle_start} ({self.charges} charges)"
 
 
 class JobRun(models.Model):

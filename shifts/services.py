@@ -11,16 +11,17 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
-from members.models import CoopParameters, Member, ShareSubscription
+from members.models import CoopParameters, Member, MemberStateChange, ShareSubscription
 
 from . import cycle, notifications
 from . import status as st
 from .models import (
     CounterEvent,
+    CycleStartProcessed,
     Exemption,
     Extension,
     Leave,
@@ -48,6 +49,15 @@ def rules(params: CoopParameters | None = None) -> st.Rules:
         extension_days=params.extension_days,
         no_slot_grace_days=params.no_slot_grace_days,
         ftop_unsubscribe_below=params.ftop_unsubscribe_below,
+        charge_window_days=params.charge_window_days,
+        missed_regular=params.points_missed_regular,
+        excused_regular=params.points_excused_regular,
+        missed_one_off=params.points_missed_one_off,
+        attended_other=params.points_attended_other,
+        ftop_attended=params.points_ftop_attended,
+        ftop_missed=params.points_ftop_missed,
+        charge_with_credit=params.points_charge_with_credit,
+        charge=params.points_charge,
     )
 
 
@@ -61,6 +71,160 @@ def cycle_start_setting() -> datetime.date:
 
 def local_datetime(day: datetime.date, at: datetime.time) -> datetime.datetime:
     return datetime.datetime.combine(day, at, tzinfo=coop_zone())
+
+
+# --- the ledger: rows, their order, re-resolution --------------------------------------------
+
+LEDGER_FIELDS = ("pk", "member_id", "date", "kind", "standard_points", "ftop_points", "reverses_id", "supersedes_id",
+                 "cause_id", "points_entered", "counter_entered")
+
+
+def _orders(rows) -> dict[int, int]:
+    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces."""
+    orders: dict[int, int] = {}
+    for row in sorted(rows, key=lambda r: r[0]):
+        pk, supersedes = row[0], row[7]
+        orders[pk] = orders.get(supersedes, supersedes) if supersedes else pk
+    return orders
+
+
+def _views(rows) -> tuple[list[st.Event], list[st.LedgerRow]]:
+    """Ledger rows as value tuples (LEDGER_FIELDS) -> replay events and re-resolution rows."""
+    orders = _orders(rows)
+    voided = {r[6] for r in rows if r[6] is not None}
+    events, ledger = [], []
+    for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows:
+        events.append(st.Event(date, kind, std, ftop, seq=pk, voids=reverses, order=orders[pk]))
+        ledger.append(st.LedgerRow(
+            date, kind, std, ftop, seq=pk, order=orders[pk], voided=reverses is not None or pk in voided, cause=cause,
+            points=points or 0, counter=counter or st.STANDARD,
+        ))
+    return events, ledger
+
+
+def _ledger_of(member: Member) -> list[tuple]:
+    return list(CounterEvent.objects.filter(member=member).order_by("pk").values_list(*LEDGER_FIELDS))
+
+
+def member_events(member: Member) -> list[st.Event]:
+    return _views(_ledger_of(member))[0]
+
+
+def _history(member_ids, field: str) -> dict[int, list[tuple[datetime.date, str]]]:
+    """Dated membership or shift-type history per member, in write order."""
+    rows = MemberStateChange.objects.filter(field=field).order_by("id")
+    if member_ids is not None:
+        rows = rows.filter(member_id__in=member_ids)
+    history: dict[int, list[tuple[datetime.date, str]]] = {}
+    for member_id, day, value in rows.values_list("member_id", "effective_date", "value").iterator(chunk_size=5000):
+        history.setdefault(member_id, []).append((day, value))
+    return history
+
+
+def _shift_type_on(history: list[tuple[datetime.date, str]], current: str):
+    def on(day: datetime.date) -> str:
+        return st.value_on(history, day) or current
+    return on
+
+
+class _Plan:
+    """Rows a re-resolution writes, created in bulk: mains and reversals first, then the transfers
+    that name their main row."""
+
+    def __init__(self, stored: dict[int, CounterEvent]):
+        self._stored = stored
+        self.first: list[CounterEvent] = []
+        self.transfers: list[tuple[CounterEvent, int, CounterEvent | int]] = []  # (transfer, moved, main row or its pk)
+
+    def reverse(self, old: CounterEvent, *, by=None) -> None:
+        self.first.append(CounterEvent(
+            member_id=old.member_id, date=old.date, kind=st.REVERSAL, standard_points=-old.standard_points,
+            ftop_points=-old.ftop_points, shift_id=old.shift_id, reverses_id=old.pk,
+            reason=_("Re-resolved: an earlier event was recorded after it"), author=by if by and by.pk else None,
+        ))
+
+    def add(self, member_id: int, resolution: st.Resolution, *, old: CounterEvent | None, new_fields: dict | None, by=None) -> CounterEvent | None:
+        main = None
+        if resolution.stale_transfer is not None:
+            self.reverse(self._stored[resolution.stale_transfer.seq], by=by)
+        if resolution.changed:
+            if old is not None:
+                self.reverse(old, by=by)
+                fields = {
+                    "kind": old.kind, "date": old.date, "shift_id": old.shift_id, "registration_id": old.registration_id,
+                    "cycle_start": old.cycle_start, "reason": old.reason, "points_entered": old.points_entered,
+                    "counter_entered": old.counter_entered, "supersedes_id": old.pk, "revision": old.revision + 1,
+                    "author": by if by and by.pk else None,
+                }
+            else:
+                fields = new_fields
+            main = CounterEvent(member_id=member_id, standard_points=resolution.standard, ftop_points=resolution.ftop, **fields)
+            self.first.append(main)
+        if resolution.transfer:
+            anchor = main if main is not None else old
+            self.transfers.append((CounterEvent(
+                member_id=member_id, date=anchor.date, kind=st.TRANSFER, standard_points=resolution.transfer,
+                ftop_points=-resolution.transfer, shift_id=anchor.shift_id, registration_id=anchor.registration_id,
+            ), resolution.transfer, anchor))
+        return main
+
+    def save(self) -> list[CounterEvent]:
+        CounterEvent.objects.bulk_create(self.first, batch_size=1000)
+        transfers = []
+        for transfer, _moved, anchor in self.transfers:
+            transfer.cause_id = anchor.pk
+            transfers.append(transfer)
+        CounterEvent.objects.bulk_create(transfers, batch_size=1000)
+        return [*self.first, *transfers]
+
+
+def _resolve_into(plan: _Plan, member: Member, stored: dict[int, CounterEvent], resolutions, *, new_fields: list[dict], by=None) -> list[CounterEvent]:
+    """Queue what `resolve_ledger` asked for; returns the new main rows, in order."""
+    created, pending = [], iter(new_fields)
+    for resolution in resolutions:
+        old = stored.get(resolution.row.seq) if resolution.row.seq is not None else None
+        main = plan.add(member.pk, resolution, old=old, new_fields=None if old else next(pending), by=by)
+        if old is None and main is not None:
+            created.append(main)
+    return created
+
+
+def counter_write(
+    *, member: Member, kind: str, date: datetime.date, today: datetime.date, by=None, shift: Shift | None = None,
+    registration: Registration | None = None, reason: str = "", points: int = 0, counter: str = st.STANDARD,
+    cycle_start: datetime.date | None = None,
+) -> list[CounterEvent]:
+    """Write an event where it belongs in the member's ledger (by its date, shift events before a
+    charge), re-resolve every later row it changes (a charge, a make-up, a transfer: reversal and
+    new row, never an edit), then refresh the status. Returns the rows written."""
+    stored = {row.pk: row for row in CounterEvent.objects.filter(member=member).order_by("pk")}
+    _events, ledger = _views([tuple(getattr(r, f) for f in LEDGER_FIELDS) for r in stored.values()])
+    pending = st.LedgerRow(date, kind, points=points, counter=counter)
+    type_on = _shift_type_on(_history([member.pk], "shift_type").get(member.pk, []), member.shift_type)
+    resolutions = st.resolve_ledger([*ledger, pending], shift_type_on=type_on, rules=rules())
+    entered = kind == st.CORRECTION
+    new_fields = {
+        "kind": kind, "date": date, "shift": shift, "registration": registration, "reason": reason,
+        "author": by if by and by.pk else None, "cycle_start": cycle_start,
+        "points_entered": points if entered else None, "counter_entered": counter if entered else "",
+    }
+    plan = _Plan(stored)
+    _resolve_into(plan, member, stored, resolutions, new_fields=[new_fields], by=by)
+    rows = plan.save()
+    status_refresh(member=member, today=today, cause=CounterEvent.Kind(kind).label)
+    return rows
+
+
+def _reverse_registration_rows(registration: Registration, *, reason: str, by=None) -> None:
+    """A changed answer: the registration's live rows (and their transfers) are reversed."""
+    rows = list(registration.counter_events.exclude(kind=st.REVERSAL).filter(reversed_by__isnull=True))
+    transfers = list(CounterEvent.objects.filter(cause__in=rows, reversed_by__isnull=True).exclude(pk__in=[r.pk for r in rows]))
+    CounterEvent.objects.bulk_create([
+        CounterEvent(member_id=row.member_id, date=row.date, kind=st.REVERSAL, standard_points=-row.standard_points,
+                     ftop_points=-row.ftop_points, shift_id=row.shift_id, reverses=row, reason=reason,
+                     author=by if by and by.pk else None)
+        for row in [*rows, *transfers]
+    ])
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -79,24 +243,27 @@ def has_slot(member: Member, day: datetime.date) -> bool:
     return member.slots.filter(Q(end_date__isnull=True) | Q(end_date__gte=day)).exists()
 
 
+def _status_facts(member: Member) -> dict:
+    """What the status needs besides the ledger, for one member."""
+    return {
+        "concerned": works(member),
+        "blocked": bool(member.blocked_reason),
+        "work_start": member.work_start_date,
+        "leaves": [leave.as_period() for leave in member.leaves.all()],
+        "exemptions": [e.as_period() for e in member.exemptions.all()],
+        "extension_grants": [x.granted_on for x in member.extensions.all()],
+    }
+
+
 def member_status(member: Member, day: datetime.date, *, params: CoopParameters | None = None) -> st.StatusResult:
     """The working status of one member as of `day`, from the database."""
     return st.compute(
-        day=day,
-        shift_type=member.shift_type,
-        events=[e.as_event() for e in member.counter_events.all()],
-        concerned=works(member),
-        blocked=bool(member.blocked_reason),
-        has_slot=has_slot(member, day),
-        work_start=member.work_start_date,
-        leaves=[leave.as_period() for leave in member.leaves.all()],
-        exemptions=[e.as_period() for e in member.exemptions.all()],
-        extension_grants=[x.granted_on for x in member.extensions.all()],
-        rules=rules(params),
+        day=day, shift_type=member.shift_type, events=member_events(member), has_slot=has_slot(member, day),
+        rules=rules(params), **_status_facts(member),
     )
 
 
-STORED_FIELDS = ["status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until"]
+STORED_FIELDS = ["status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "refusals"]
 
 
 def apply_result(member: Member, result: st.StatusResult) -> str | None:
@@ -108,18 +275,67 @@ def apply_result(member: Member, result: st.StatusResult) -> str | None:
     concerned = result.status != st.NOT_CONCERNED
     member.alert_deadline = result.alert_deadline if concerned else None
     member.delay_until = result.delay_until
+    member.refusals = ",".join(result.refusals)
     return previous if previous != result.status else None
 
 
+def _status_change_date(
+    member: Member, previous: str, new: str, *, today: datetime.date, events, facts: dict, slot_ends, floor: datetime.date | None,
+    membership_since: datetime.date | None, rules_now: st.Rules | None = None,
+) -> datetime.date:
+    """The date a status change took effect (DOMAIN.md §5): the event, deadline, leave or extension
+    boundary that caused it, or the membership change; a block takes effect the day it is set.
+    Never before the previous change of the history, never after today."""
+    floor = floor or member.joined_on or today
+    if st.BLOCKED in (previous, new):
+        effective = today
+    elif st.NOT_CONCERNED in (previous, new):
+        effective = membership_since or today
+    else:
+        effective = st.status_since(day=today, shift_type=member.shift_type, events=events, floor=min(floor, today),
+                                    slot_ends=slot_ends, rules=rules_now or rules(), **facts)
+    return min(max(effective, floor), today)
+
+
+def _last_status_dates(member_ids) -> dict[int, datetime.date]:
+    rows = StatusChange.objects.filter(member_id__in=member_ids).values("member_id").annotate(last=Max("effective_date"))
+    return {row["member_id"]: row["last"] for row in rows}
+
+
+def _membership_since(member_ids) -> dict[int, datetime.date]:
+    rows = MemberStateChange.objects.filter(member_id__in=member_ids, field="membership").values("member_id").annotate(last=Max("effective_date"))
+    return {row["member_id"]: row["last"] for row in rows}
+
+
+def _unsubscription_mark(member_id: int, result: st.StatusResult) -> CounterEvent | None:
+    """An automatic unsubscription is written down once, so no later re-resolution undoes it."""
+    if not result.unsubscribed or result.unsubscription_kept or result.unsubscribed_on is None:
+        return None
+    return CounterEvent(member_id=member_id, date=result.unsubscribed_on, kind=st.UNSUBSCRIBED_MARK,
+                        reason=_("Unsubscribed automatically"))
+
+
 def status_refresh(*, member: Member, today: datetime.date, cause: str) -> Member:
-    """Recompute and store a member's status as of `today`; write a history row if it changed."""
+    """Recompute and store a member's status as of `today`; write a history row, dated when the
+    change took effect, if it changed."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    result = member_status(member, today)
+    events = member_events(member)
+    facts = _status_facts(member)
+    slot_ends = list(member.slots.values_list("end_date", flat=True))
+    result = st.compute(day=today, shift_type=member.shift_type, events=events, rules=rules(),
+                        has_slot=any(end is None or end >= today for end in slot_ends), **facts)
     previous = apply_result(member, result)
     member.save(update_fields=[*STORED_FIELDS, "updated_at"])
+    mark = _unsubscription_mark(member.pk, result)
+    if mark is not None:
+        mark.save()
     if previous is not None:
+        effective = _status_change_date(
+            member, previous, member.status, today=today, events=events, facts=facts, slot_ends=slot_ends,
+            floor=_last_status_dates([member.pk]).get(member.pk), membership_since=_membership_since([member.pk]).get(member.pk),
+        )
         StatusChange.objects.create(
-            member=member, from_status=previous, to_status=member.status, effective_date=today, cause=cause
+            member=member, from_status=previous, to_status=member.status, effective_date=effective, cause=cause[:255]
         )
     if result.unsubscribed:
         _end_slot(member, today, reason="unsubscribed")
@@ -129,24 +345,6 @@ def status_refresh(*, member: Member, today: datetime.date, cause: str) -> Membe
 def counters(member: Member) -> tuple[int, int]:
     totals = CounterEvent.objects.filter(member=member).aggregate(s=Sum("standard_points"), f=Sum("ftop_points"))
     return totals["s"] or 0, totals["f"] or 0
-
-
-def counter_write(
-    *, member: Member, kind: str, date: datetime.date, today: datetime.date, by=None, shift: Shift | None = None,
-    registration: Registration | None = None, reason: str = "", points: int = 0, counter: str = st.STANDARD,
-    cycle_start: datetime.date | None = None,
-) -> list[CounterEvent]:
-    """Write an event and its automatic transfer as ledger rows, then refresh the status."""
-    std, ftop = counters(member)
-    rows = []
-    for row_kind, d_std, d_ftop in st.resolve(kind, shift_type=member.shift_type, standard=std, ftop=ftop, points=points, counter=counter):
-        rows.append(CounterEvent.objects.create(
-            member=member, date=date, kind=row_kind, standard_points=d_std, ftop_points=d_ftop,
-            shift=shift, registration=registration, reason=reason if row_kind == kind else "",
-            author=by if by and by.pk else None, cycle_start=cycle_start if row_kind == kind else None,
-        ))
-    status_refresh(member=member, today=today, cause=CounterEvent.Kind(kind).label)
-    return rows
 
 
 # --- templates, generation and regular slots --------------------------------------------------
@@ -279,9 +477,28 @@ def _regular_registrations_for(*, start: datetime.date, end: datetime.date, temp
     return len(new)
 
 
+def _full_dates(template: ShiftTemplate, member: Member, start: datetime.date) -> list[datetime.date]:
+    """Dates from `start` on which the member would be registered by the slot but the template's
+    generated shift is already full (DOMAIN.md §4: a slot never skips a date silently)."""
+    absent = _absent_periods([member.pk])
+    shifts = (
+        Shift.objects.filter(template=template, date__gte=start, cancelled=False)
+        .annotate(n=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True)),
+                  mine=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True, registrations__member=member)))
+        .order_by("date")
+    )
+    first = max(d for d in (start, member.work_start_date) if d is not None)
+    return [
+        shift.date for shift in shifts
+        if shift.date >= first and not shift.mine and shift.n >= shift.capacity
+        and not any(p.covers(shift.date) for p in absent.get(member.pk, ()))
+    ]
+
+
 @transaction.atomic
 def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime.date, today: datetime.date, by=None) -> SlotAssignment:
-    """Give a standard member a regular slot (409 `slot_full` when the template is full)."""
+    """Give a standard member a regular slot (409 `slot_full` when the template is full; 409
+    `shift_full` naming the dates when a generated shift of it is already full from the start)."""
     template = ShiftTemplate.objects.select_for_update().get(pk=template.pk)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.shift_type != Member.ShiftType.STANDARD:
@@ -293,6 +510,16 @@ def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime
     holders = template.slots.filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date)).exclude(member=member)
     if holders.count() >= template.capacity:
         raise RuleViolation("slot_full", _("Every place of this regular slot is taken."))
+    # Lock the template's future shifts so a booking cannot fill one between the check and the registrations.
+    list(Shift.objects.select_for_update().filter(template=template, date__gte=max(start_date, today)).values_list("pk", flat=True))
+    full = _full_dates(template, member, max(start_date, today))
+    if full:
+        dates = ", ".join(d.isoformat() for d in full)
+        raise RuleViolation(
+            "shift_full",
+            _("The shift of this slot is already full on %(dates)s: start the slot after that, or free a seat first.") % {"dates": dates},
+            dates=[d.isoformat() for d in full],
+        )
     current = member.slots.filter(end_date__isnull=True).first()
     if current is not None:
         _end_slot(member, start_date - datetime.timedelta(days=1), reason="moved", cancel_from=start_date)
@@ -300,6 +527,41 @@ def slot_assign(*, template: ShiftTemplate, member: Member, start_date: datetime
     _regular_registrations_for(start=max(start_date, today), end=datetime.date.max, template_ids=[template.pk], member=member)
     status_refresh(member=member, today=today, cause=_("Regular slot assigned"))
     return slot
+
+
+@transaction.atomic
+def shift_type_switch(*, member: Member, shift_type: str, today: datetime.date, template: ShiftTemplate | None = None,
+                      start_date: datetime.date | None = None, by=None) -> Member:
+    """Switch a member between standard and FTOP (DOMAIN.md §4), dated today: refused while they
+    owe make-ups (they work the debt off first, or coordinators settle it with a correction); a
+    switch to standard takes the regular slot named in the same request; a switch to FTOP ends it."""
+    from members import services as member_services
+
+    if shift_type not in Member.ShiftType.values:
+        raise ValidationError({"shift_type": [_("Choose standard or ftop.")]})
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if shift_type == member.shift_type:
+        if template is not None:
+            raise ValidationError({"template": [_("The member is already standard: assign the slot on its own.")]})
+        return member
+    if member.membership == Member.Membership.LEFT:
+        raise RuleViolation("not_allowed", _("This member has left the coop."))
+    owed = member_status(member, today).makeups_owed
+    if owed:
+        raise RuleViolation("not_allowed", _(
+            "The shift type cannot change while %(n)d make-up(s) are owed: work them off first, or settle them with a correction."
+        ) % {"n": owed})
+    if shift_type == Member.ShiftType.STANDARD and template is None:
+        raise ValidationError({"template": [_("A switch to standard names the regular slot (template).")]})
+    if shift_type == Member.ShiftType.FTOP and template is not None:
+        raise ValidationError({"template": [_("FTOP members hold no regular slot.")]})
+    member_services.shift_type_set(member=member, shift_type=shift_type, today=today, by=by)
+    if shift_type == Member.ShiftType.FTOP:
+        _end_slot(member, today, reason="ftop", cancel_from=today)
+        status_refresh(member=member, today=today, cause=_("Switched to FTOP"))
+    else:
+        slot_assign(template=template, member=member, start_date=start_date or today, today=today, by=by)
+    return Member.objects.get(pk=member.pk)
 
 
 def _end_slot(member: Member, last_day: datetime.date, *, reason: str, cancel_from: datetime.date | None = None) -> None:
@@ -331,9 +593,11 @@ def seats_taken(shift: Shift) -> int:
     return shift.registrations.filter(LIVE).count()
 
 
-def _check_may_book(member: Member) -> None:
+def _check_may_book(member: Member, shift: Shift | None = None) -> None:
     if member.membership == Member.Membership.LEFT:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
+    if shift is not None and member.leaves.filter(start__lte=shift.date, end__gte=shift.date).exists():
+        raise RuleViolation("not_allowed", _("This date is inside the member's leave."))
     if member.status not in BOOKABLE_STATUSES:
         raise RuleViolation(
             "not_allowed",
@@ -368,7 +632,7 @@ def shift_book(*, shift: Shift, member: Member, now: datetime.datetime, by=None,
     past = shift.start <= now
     if past and not as_coordinator:
         raise RuleViolation("too_late", _("This shift has already started."))
-    _check_may_book(member)
+    _check_may_book(member, shift)
     if shift.registrations.filter(LIVE, member=member).exists():
         raise RuleViolation("already_booked", _("This member is already registered on this shift."))
     if not past:
@@ -442,7 +706,7 @@ def shift_take(*, shift: Shift, member: Member, now: datetime.datetime, by=None)
         raise RuleViolation("not_allowed", _("Nobody offers this shift."))
     if shift.start - now < _notice(now):
         raise RuleViolation("too_late", _("The offer lapsed 24 hours before the shift."))
-    _check_may_book(member)
+    _check_may_book(member, shift)
     if shift.registrations.filter(LIVE, member=member).exists():
         raise RuleViolation("already_booked", _("This member is already registered on this shift."))
     _check_ftop_limits(member, shift)
@@ -477,14 +741,12 @@ def _record(registration: Registration, state: str, *, now: datetime.datetime, t
         return registration
     member = registration.member
     if registration.attendance is not None:
-        # Coordinators change a recorded attendance: reverse the earlier rows, then write the new one.
-        for row in registration.counter_events.filter(reversed_by__isnull=True):
-            CounterEvent.objects.create(
-                member=member, date=row.date, kind=st.REVERSAL, standard_points=-row.standard_points,
-                ftop_points=-row.ftop_points, shift=shift, reverses=row,
-                reason=_("Attendance changed from %(old)s to %(new)s") % {"old": registration.attendance, "new": state},
-                author=by if by and by.pk else None,
-            )
+        # Coordinators change a recorded answer: the earlier rows are reversed, and the new one is
+        # written where it belongs, re-resolving what came after (DOMAIN.md §3 "Changed answers").
+        _reverse_registration_rows(
+            registration, by=by,
+            reason=_("Attendance changed from %(old)s to %(new)s") % {"old": registration.attendance, "new": state},
+        )
     registration.attendance = state
     registration.attendance_at = now
     registration.attendance_by = by if by and by.pk else None
@@ -608,7 +870,7 @@ def period_end_early(*, period: Leave | Exemption, end: datetime.date, today: da
 
 @transaction.atomic
 def extension_grant(*, member: Member, reason: str, today: datetime.date, by=None) -> Extension:
-    """28 days of delay, chained from the deadline; at most 2 in any 365 days."""
+    """28 days of delay, chained from the deadline; at most 2 in any 365 days (parameters)."""
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the extension is granted.")]})
     params = CoopParameters.current()
@@ -617,9 +879,10 @@ def extension_grant(*, member: Member, reason: str, today: datetime.date, by=Non
     applies = result.standard if member.shift_type == Member.ShiftType.STANDARD else result.ftop
     if result.status == st.NOT_CONCERNED or applies >= 0:
         raise RuleViolation("not_allowed", _("An extension is granted only to a member who owes make-ups."))
-    recent = member.extensions.filter(granted_on__gt=today - datetime.timedelta(days=365)).count()
+    recent = member.extensions.filter(granted_on__gt=today - datetime.timedelta(days=params.extension_window_days)).count()
     if recent >= params.max_extensions_per_year:
-        raise RuleViolation("extension_limit", _("At most %(n)d extensions in any 365 days.") % {"n": params.max_extensions_per_year})
+        raise RuleViolation("extension_limit", _("At most %(n)d extensions in any %(days)d days.") % {
+            "n": params.max_extensions_per_year, "days": params.extension_window_days})
     grants = [x.granted_on for x in member.extensions.all()] + [today]
     windows = st.extension_windows(grants, episode_start=result.episode_start, deadline=result.alert_deadline, extension_days=params.extension_days)
     start, end = windows[-1]
@@ -679,8 +942,9 @@ def member_reenrol(*, member: Member, today: datetime.date, template: ShiftTempl
 
 # --- the time-driven job ----------------------------------------------------------------------
 
-def _bulk_facts(member_ids=None):
-    """Every fact the status needs, for all members, in a constant number of queries."""
+def _bulk_facts(members=None):
+    """Every fact the status needs for the members of `members` (a queryset of members, or None
+    for everyone), in a constant number of queries (sub-selects, never a list of ids)."""
     def by_member(rows):
         grouped: dict[int, list] = {}
         for member_id, item in rows:
@@ -688,71 +952,134 @@ def _bulk_facts(member_ids=None):
         return grouped
 
     def scoped(qs):
-        return qs if member_ids is None else qs.filter(member_id__in=member_ids)
+        return qs if members is None else qs.filter(member_id__in=members.values("pk"))
 
-    events = by_member(
-        (m, st.Event(d, k, s, f, seq=pk, voids=rev))
-        for pk, m, d, k, s, f, rev in scoped(CounterEvent.objects.all()).values_list(
-            "pk", "member_id", "date", "kind", "standard_points", "ftop_points", "reverses_id"
-        ).iterator(chunk_size=5000)
-    )
+    rows = by_member((row[1], row) for row in scoped(CounterEvent.objects.all()).order_by("pk").values_list(*LEDGER_FIELDS).iterator(chunk_size=10000))
     leaves = by_member((m, st.Period(a, b)) for m, a, b in scoped(Leave.objects.all()).values_list("member_id", "start", "end"))
     exemptions = by_member((m, st.Period(a, b)) for m, a, b in scoped(Exemption.objects.all()).values_list("member_id", "start", "end"))
     grants = by_member(scoped(Extension.objects.all()).values_list("member_id", "granted_on"))
     slots = by_member(scoped(SlotAssignment.objects.all()).values_list("member_id", "end_date"))
-    return events, leaves, exemptions, grants, slots
+    return Facts(rows, leaves, exemptions, grants, slots)
 
 
-def _members_for_job(member_ids=None):
+class Facts:
+    """The bulk facts of the daily job; ledger rows are turned into events on first use."""
+
+    def __init__(self, rows, leaves, exemptions, grants, slots):
+        self.rows, self.leaves, self.exemptions, self.grants, self.slots = rows, leaves, exemptions, grants, slots
+
+    def views(self, member_id: int) -> tuple[list[st.Event], list[st.LedgerRow]]:
+        return _views(self.rows.get(member_id, []))
+
+    def events(self, member_id: int) -> list[st.Event]:
+        return self.views(member_id)[0]
+
+
+def _members_for_job():
     from django.db.models import Exists, OuterRef
 
     working = ShareSubscription.objects.filter(member=OuterRef("pk"), share_class__grants_work=True, redemption_requested_on__isnull=True)
-    qs = Member.objects.annotate(has_work_shares=Exists(working))
-    return qs if member_ids is None else qs.filter(pk__in=member_ids)
+    return Member.objects.annotate(has_work_shares=Exists(working))
 
 
-def cycle_charges_write(*, today: datetime.date, since: datetime.date | None, facts=None) -> int:
-    """Write the cycle charges of every cycle start in [since, today) (the latest one only on a
-    first run), for each FTOP member who owes it. Once per member and cycle (unique constraint)."""
-    # A cycle start is charged by the first run after it, once its own shifts are closed, so the
-    # members who work on the cycle start day are credited before the charge (DOMAIN.md §3).
+def cycle_starts_to_charge(*, today: datetime.date) -> list[datetime.date]:
+    """The cycle starts the job charges as of `today`: those after the latest one it processed, up
+    to today; with none processed yet, only the latest cycle start on or before today."""
     anchor = cycle_start_setting()
-    last = today - datetime.timedelta(days=1)
-    if since is None:
-        starts = [cycle.cycle_start_on_or_before(last, anchor)]
-    else:
-        starts = cycle.cycle_starts_between(since, last, anchor)
+    latest = cycle.cycle_start_on_or_before(today, anchor)
+    last_done = CycleStartProcessed.objects.aggregate(last=Max("cycle_start"))["last"]
+    if last_done is None:
+        return [latest]
+    return [d for d in cycle.cycle_starts_between(last_done + datetime.timedelta(days=1), today, anchor)]
+
+
+def _charged_through(members) -> dict[int, datetime.date]:
+    """Imported members count as charged up to the import date (the day after their opening row)."""
+    rows = (CounterEvent.objects.filter(member_id__in=members.values("pk"), kind=st.OPENING)
+            .values("member_id").annotate(last=Max("date")))
+    return {row["member_id"]: row["last"] + datetime.timedelta(days=1) for row in rows}
+
+
+def _history_of(members, field: str) -> dict[int, list[tuple[datetime.date, str]]]:
+    rows = MemberStateChange.objects.filter(field=field, member_id__in=members.values("pk")).order_by("id")
+    history: dict[int, list[tuple[datetime.date, str]]] = {}
+    for member_id, day, value in rows.values_list("member_id", "effective_date", "value").iterator(chunk_size=10000):
+        history.setdefault(member_id, []).append((day, value))
+    return history
+
+
+CHUNK = 5000  # members per batch of the daily job: memory stays flat whatever the number of members
+
+
+def _chunks(queryset, size: int = CHUNK):
+    """Member ids of a queryset, in ranges of `size` members (by primary key)."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def cycle_charges_write(*, today: datetime.date) -> int:
+    """Write the charges due as of `today` (see `_charges_write`); returns how many were written."""
+    return _charges_write(today=today)[0]
+
+
+def _charges_write(*, today: datetime.date) -> tuple[int, set[int]]:
+    """Write the charges of the cycle starts to process (see `cycle_starts_to_charge`) for every
+    FTOP member who owes them, each from the counter as it stands on its date (that day's shift
+    events included), re-resolving any later row it changes; mark the cycle starts processed.
+    From the first run on a cycle start D, the stored counters include D's charge. Returns the
+    number of charges and the ids of the members charged (their status is recomputed next)."""
+    starts = cycle_starts_to_charge(today=today)
     if not starts:
-        return 0
+        return 0, set()
     r = rules()
-    members = list(_members_for_job().filter(
-        shift_type=Member.ShiftType.FTOP, membership=Member.Membership.ACTIVE, has_work_shares=True
-    ).only("pk", "work_start_date", "shift_type_since", "joined_on"))
-    ids = [m.pk for m in members]
-    facts = facts or _bulk_facts(ids)
-    events, leaves, exemptions, _grants, _slots = facts
-    charged = set(CounterEvent.objects.filter(member_id__in=ids, kind=st.CYCLE_CHARGE, cycle_start__in=starts).values_list("member_id", "cycle_start"))
-    new_rows = []
-    for member in members:
-        member_events = events.get(member.pk, [])
-        for start in starts:
-            if (member.pk, start) in charged:
-                continue
-            if not st.owes_cycle_charge(
-                start, active_since=member.work_start_date, ftop_since=member.shift_type_since or member.joined_on,
-                leaves=leaves.get(member.pk, []), exemptions=exemptions.get(member.pk, []), events=member_events, rules=r,
-            ):
-                continue
-            ftop_then = st.replay(member_events, shift_type=st.FTOP, day=start, rules=r).ftop
-            (_kind, d_std, d_ftop), = st.resolve(st.CYCLE_CHARGE, shift_type=st.FTOP, standard=0, ftop=ftop_then)
-            row = CounterEvent(member_id=member.pk, date=start, kind=st.CYCLE_CHARGE, standard_points=d_std,
-                               ftop_points=d_ftop, cycle_start=start, reason=_("Cycle charge"))
-            new_rows.append(row)
-            member_events = [*member_events, st.Event(start, st.CYCLE_CHARGE, d_std, d_ftop, seq=10**12 + len(new_rows))]
-    CounterEvent.objects.bulk_create(new_rows, batch_size=1000)
-    for row in new_rows:  # the caller's facts now include the charges (no second read of the ledger)
-        events.setdefault(row.member_id, []).append(row.as_event())
-    return len(new_rows)
+    window_first = min(starts) - datetime.timedelta(days=r.charge_window_days)
+    ftop_lately = MemberStateChange.objects.filter(field="shift_type", value=Member.ShiftType.FTOP, effective_date__gte=window_first)
+    candidates = _members_for_job().filter(has_work_shares=True).filter(
+        Q(shift_type=Member.ShiftType.FTOP) | Q(pk__in=ftop_lately.values("member_id"))
+    )
+    label = _("Cycle charge")
+    charged: set[int] = set()
+    per_start = dict.fromkeys(starts, 0)
+    for ids in _chunks(candidates):
+        chunk = Member.objects.filter(pk__in=ids)
+        members = list(chunk.only("pk", "shift_type"))
+        facts = _bulk_facts(chunk)
+        memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
+        charged_through = _charged_through(chunk)
+        pending = []
+        for member in members:
+            type_on = _shift_type_on(shift_types.get(member.pk, []), member.shift_type)
+            events, ledger = facts.views(member.pk)
+            owed, resolutions = [], []
+            for start in starts:
+                if not st.owes_cycle_charge(
+                    start, membership_history=memberships.get(member.pk, []), shift_type_history=shift_types.get(member.pk, []),
+                    leaves=facts.leaves.get(member.pk, []), exemptions=facts.exemptions.get(member.pk, []), events=events,
+                    rules=r, charged_through=charged_through.get(member.pk),
+                ):
+                    continue
+                owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
+                # The next cycle start is judged with this charge in place (it may unsubscribe).
+                resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=r)
+                events = st.events_after(ledger, resolutions)
+            if owed:
+                pending.append((member, resolutions, owed))
+        touched = {res.row.seq for _m, resolutions, _o in pending for res in resolutions if res.row.seq is not None}
+        touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending for res in resolutions if res.stale_transfer}
+        stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)} if touched else {}
+        plan = _Plan(stored)
+        for member, resolutions, owed in pending:
+            _resolve_into(plan, member, stored, resolutions, new_fields=[
+                {"kind": st.CYCLE_CHARGE, "date": row.date, "cycle_start": row.date, "reason": label} for row in owed
+            ])
+            charged.add(member.pk)
+            for row in owed:
+                per_start[row.date] += 1
+        plan.save()
+    for start in starts:
+        CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
+    return sum(per_start.values()), charged
 
 
 def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
@@ -761,55 +1088,116 @@ def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
     if not changed:
         return
     table = connection.ops.quote_name(Member._meta.db_table)
-    casts = ("::bigint", "::varchar", "::integer", "::integer", "::date", "::date") if connection.vendor == "postgresql" else ("",) * 6
+    pg = connection.vendor == "postgresql"
+    casts = ("::bigint", "::varchar", "::integer", "::integer", "::date", "::date", "::varchar") if pg else ("",) * 7
     row_sql = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         for start in range(0, len(changed), 1000):
             batch = changed[start:start + 1000]
-            params = [v for m in batch for v in (m.pk, m.status, m.counter_standard, m.counter_ftop, m.alert_deadline, m.delay_until)]
+            params = [v for m in batch for v in (m.pk, m.status, m.counter_standard, m.counter_ftop, m.alert_deadline, m.delay_until, m.refusals)]
             cursor.execute(
-                f"WITH v(id, status, cs, cf, ad, du) AS (VALUES {', '.join([row_sql] * len(batch))}) "
+                f"WITH v(id, status, cs, cf, ad, du, rf) AS (VALUES {', '.join([row_sql] * len(batch))}) "
                 f"UPDATE {table} SET status = v.status, counter_standard = v.cs, counter_ftop = v.cf, "
-                f"alert_deadline = v.ad, delay_until = v.du, updated_at = %s FROM v WHERE {table}.id = v.id",
+                f"alert_deadline = v.ad, delay_until = v.du, refusals = v.rf, updated_at = %s FROM v WHERE {table}.id = v.id",
                 [*params, stamp],
             )
 
 
-def statuses_recompute_all(*, today: datetime.date, cause: str, facts=None) -> int:
-    """Recompute every member's stored status as of `today` in bulk; write the history rows."""
-    r = rules()
-    events, leaves, exemptions, grants, slots = facts or _bulk_facts()
-    changed, history, unsubscribed_with_slot = [], [], []
-    now = datetime.datetime.now(tz=coop_zone())
-    for member in _members_for_job().iterator(chunk_size=2000):
-        member_slots = slots.get(member.pk, [])
-        result = st.compute(
-            day=today, shift_type=member.shift_type, events=events.get(member.pk, []),
-            concerned=member.membership in (Member.Membership.ACTIVE, Member.Membership.UNPAID) and member.has_work_shares,
-            blocked=bool(member.blocked_reason), has_slot=any(end is None or end >= today for end in member_slots),
-            work_start=member.work_start_date, leaves=leaves.get(member.pk, []), exemptions=exemptions.get(member.pk, []),
-            extension_grants=grants.get(member.pk, []), rules=r,
-        )
+def _recompute_chunk(ids: list[int], *, today: datetime.date, cause: str, r: st.Rules, now: datetime.datetime) -> int:
+    """Recompute and store the statuses of one batch of members, in one short transaction."""
+    chunk = _members_for_job().filter(pk__in=ids)
+    facts = _bulk_facts(Member.objects.filter(pk__in=ids))
+    changed, history, marks, unsubscribed_with_slot = [], [], [], []
+    for member in chunk:
+        member_slots = facts.slots.get(member.pk, [])
+        member_facts = {
+            "concerned": member.membership in (Member.Membership.ACTIVE, Member.Membership.UNPAID) and member.has_work_shares,
+            "blocked": bool(member.blocked_reason), "work_start": member.work_start_date,
+            "leaves": facts.leaves.get(member.pk, []), "exemptions": facts.exemptions.get(member.pk, []),
+            "extension_grants": facts.grants.get(member.pk, []),
+        }
+        events = facts.events(member.pk)
+        result = st.compute(day=today, shift_type=member.shift_type, events=events, rules=r,
+                            has_slot=any(end is None or end >= today for end in member_slots), **member_facts)
         before = tuple(getattr(member, f) for f in STORED_FIELDS)
         previous = apply_result(member, result)
         if tuple(getattr(member, f) for f in STORED_FIELDS) != before:
             member.updated_at = now
             changed.append(member)
         if previous is not None:
-            history.append(StatusChange(member=member, from_status=previous, to_status=member.status, effective_date=today, cause=cause))
+            history.append((member, previous, events, member_facts, member_slots))
+        mark = _unsubscription_mark(member.pk, result)
+        if mark is not None:
+            marks.append(mark)
         if result.unsubscribed and any(end is None for end in member_slots):
             unsubscribed_with_slot.append(member)
+    changed_ids = [m.pk for m, *_rest in history]
+    floors, since = _last_status_dates(changed_ids), _membership_since(changed_ids)
+    rows = [
+        StatusChange(
+            member=member, from_status=previous, to_status=member.status, cause=cause,
+            effective_date=_status_change_date(member, previous, member.status, today=today, events=events, facts=member_facts,
+                                               slot_ends=slots, floor=floors.get(member.pk), membership_since=since.get(member.pk),
+                                               rules_now=r),
+        )
+        for member, previous, events, member_facts, slots in history
+    ]
     with transaction.atomic():
         _write_stored(changed, now)
-        StatusChange.objects.bulk_create(history, batch_size=1000)
+        StatusChange.objects.bulk_create(rows, batch_size=1000)
+        CounterEvent.objects.bulk_create(marks, batch_size=1000)
         for member in unsubscribed_with_slot:
             _end_slot(member, today, reason="unsubscribed")
-    return len(history)
+    return len(rows)
 
 
-def statuses_update(*, today: datetime.date) -> dict[str, int]:
-    """Apply every change that only time causes, as of `today` (CONTRACT.md §2). Idempotent."""
+def statuses_recompute_all(*, today: datetime.date, cause: str, member_ids: set[int] | None = None) -> int:
+    """Recompute the stored status as of `today` of every member (or of `member_ids`), batch by
+    batch (CHUNK members a batch, each in its own short transaction: the till never waits on a
+    lock over the member table); write the history rows, dated when each change took effect."""
+    r = rules()
+    now = datetime.datetime.now(tz=coop_zone())
+    members = Member.objects.all() if member_ids is None else Member.objects.filter(pk__in=sorted(member_ids))
+    if member_ids is not None and not member_ids:
+        return 0
+    return sum(_recompute_chunk(ids, today=today, cause=cause, r=r, now=now) for ids in _chunks(members))
+
+
+# The version of the stored-status computation. A run that finds an older (or no) mark recomputes
+# every member once, so stored fields added by a new version (e.g. `refusals`) are filled.
+STATUS_ENGINE = "status-engine-2"
+
+
+def members_changing_by_time(*, since: datetime.date, today: datetime.date) -> set[int]:
+    """Members whose status only time can have changed between the day after `since` and `today`
+    (DOMAIN.md §5, what `update_statuses` is for): a deadline or the end of an extension, a leave
+    or an exemption starting or ending, a slot ending, the no-slot grace of standard members
+    without a slot. Every event, decision and membership change recomputes its member when it is
+    written; these are the rest."""
+    def ids(qs):
+        return set(qs.values_list("member_id" if qs.model is not Member else "pk", flat=True))
+
+    found = ids(Member.objects.filter(alert_deadline__gt=since, alert_deadline__lte=today))
+    found |= ids(Member.objects.filter(status=Member.Status.ALERT, alert_deadline__lte=today))
+    # An end date counts when the day after it falls in the window.
+    found |= ids(Member.objects.filter(delay_until__gte=since, delay_until__lt=today))
+    for model in (Leave, Exemption, Extension):
+        found |= ids(model.objects.filter(Q(start__gt=since, start__lte=today) | Q(end__gte=since, end__lt=today)))
+    found |= ids(SlotAssignment.objects.filter(end_date__gte=since, end_date__lt=today))
+    open_slot = SlotAssignment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("member_id")
+    found |= ids(Member.objects.filter(
+        shift_type=Member.ShiftType.STANDARD, membership__in=(Member.Membership.ACTIVE, Member.Membership.UNPAID),
+    ).exclude(status=Member.Status.UNSUBSCRIBED).exclude(pk__in=open_slot))
+    return found
+
+
+def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, int]:
+    """Apply every change that only time causes, as of `today` (CONTRACT.md §2). Idempotent.
+
+    The charges are written first; then only the members that time or a charge can have changed
+    since the last run are recomputed. A first run, a run as of an earlier date than the last
+    one, a new version of the status computation or `full` recompute every member."""
     from members import services as member_services
 
     from .models import JobRun
@@ -817,15 +1205,19 @@ def statuses_update(*, today: datetime.date) -> dict[str, int]:
     memberships = member_services.memberships_refresh_all(today=today)
     with transaction.atomic():
         run = JobRun.objects.select_for_update().filter(name="update_statuses").first()
-        since = run.last_date if run else None
-        facts = _bulk_facts()
-        charges = cycle_charges_write(today=today, since=since, facts=facts)
+        engine = JobRun.objects.filter(name=STATUS_ENGINE).exists()
+        last = run.last_date if run else None
+        charges, charged = _charges_write(today=today)
         if run is None:
             JobRun.objects.create(name="update_statuses", last_date=today)
         elif today > run.last_date:
             run.last_date = today
             run.save(update_fields=["last_date", "updated_at"])
-    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), facts=facts)
+    everyone = full or last is None or today < last or not engine
+    targets = None if everyone else members_changing_by_time(since=last, today=today) | charged
+    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), member_ids=targets)
+    if everyone:
+        JobRun.objects.update_or_create(name=STATUS_ENGINE, defaults={"last_date": today})
     return {"memberships": memberships, "cycle_charges": charges, "statuses": statuses}
 
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/", views_office.shift_detail, name="detail"),
     path("<int:pk>/sheet.pdf", views_office.shift_sheet, name="sheet"),
     path("members/<int:pk>/timeline/", views_office.member_timeline, name="timeline"),
+    path("members/<int:pk>/shift-type/", views_office.member_shift_type, name="shift_type"),
 ]

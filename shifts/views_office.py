@@ -33,7 +33,7 @@ from members.models import Member
 
 from . import cycle, documents, selectors, services
 from .filters import DebtFilter
-from .forms import AddMemberForm, AttendanceForm
+from .forms import AddMemberForm, AttendanceForm, ShiftTypeForm
 from .models import CounterEvent, Registration, Shift
 from .tables import DebtTable
 
@@ -335,6 +335,33 @@ def member_timeline(request, pk):
             sum(e.standard_points for e in facts["events"]) == member.counter_standard
             and sum(e.ftop_points for e in facts["events"]) == member.counter_ftop
         ),
+    })
+
+
+@coordinator_required
+def member_shift_type(request, pk):
+    """Switch a member between standard and FTOP through the rules (no make-ups owed; a switch to
+    standard takes its regular slot in the same step; a switch to FTOP ends the slot)."""
+    member = get_object_or_404(Member, pk=pk)
+    initial = {"shift_type": Member.ShiftType.FTOP if member.shift_type == Member.ShiftType.STANDARD else Member.ShiftType.STANDARD}
+    form = ShiftTypeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.shift_type_switch(
+                member=member, shift_type=data["shift_type"], template=data["template"], start_date=data["start_date"],
+                today=clock_today(), by=request.user,
+            )
+        except (ValidationError, RuleViolation) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Shift type changed."))
+            return redirect("members:detail", pk=member.pk)
+    intro = _("Now %(type)s. A switch is refused while make-ups are owed: they are worked off first, or settled with a correction.") % {
+        "type": member.get_shift_type_display()}
+    return render(request, "members/simple_form.html", {
+        "form": form, "member": member, "title": _("Shift type of %(name)s") % {"name": member.full_name},
+        "intro": intro, "submit_label": _("Switch"),
     })
 
 

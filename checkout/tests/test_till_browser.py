@@ -227,6 +227,9 @@ def test_name_search_with_arrow_keys_and_enter(open_till, people):
     page.keyboard.press("Enter")
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-green\b"))
     expect(page.locator("#scan")).to_be_focused()
+    # Each result the cashier opened is in the check log, flagged as found by the name search.
+    opened = list(TillCheck.objects.order_by("id").values_list("member_id", "source"))
+    assert opened == [(people["red"].pk, "search"), (people["green"].pk, "search")]
     assert page.errors == []
 
 
@@ -294,6 +297,13 @@ def test_offline_answers_come_from_the_cached_card_list(open_till, people):
     scan(page, people["green"].card_barcode)
     expect(page.locator("#answer-name")).to_have_text("Alice B.")
     expect(page.locator("#answer-offline")).to_be_hidden()
+    # The six answers given offline reach the check log, flagged offline, with their own time.
+    expect(page.locator("#till")).to_have_attribute("data-pending", "0")
+    offline = TillCheck.objects.filter(offline=True).order_by("checked_at")
+    assert offline.count() == 6
+    assert [c.member_id for c in offline[:2]] == [people["green"].pk, people["red"].pk]
+    assert offline[2].member_id is None and offline[2].code == "0420000099990"
+    assert all(c.checked_at < c.received_at for c in offline)
     assert page.errors == []
 
 

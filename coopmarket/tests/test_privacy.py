@@ -51,6 +51,7 @@ DOMAIN_EXPORT = {
     "every registration and attendance": "registrations",
     "counter events": "counter_events",
     "status history": "status_history",
+    "membership and shift type history": "membership_history",
     "leaves": "leaves",
     "exemptions": "exemptions",
     "extensions": "extensions",

@@ -183,6 +183,30 @@ def test_a_count_gives_the_level_found_and_moves_the_difference():
     assert again.quantity == 0  # a count that agrees still leaves a trace
 
 
+def test_a_count_dated_in_the_past_compares_with_the_stock_as_of_its_own_date():
+    item = product(cost="2.00")
+    move(item, "reception", 10, date=TODAY - datetime.timedelta(days=3))
+    move(item, "sale", 3, date=TODAY - datetime.timedelta(days=1))
+    # Counted two days ago (9 on the shelf, one lost), entered today, after the later sale.
+    counted = services.stock_move_record(product=item, kind="count", quantity="9", date=TODAY - datetime.timedelta(days=2), today=TODAY)
+    assert counted.quantity == D("-1")  # 9 found - 10 expected then (not 9 - 7 today)
+    assert selectors.product_stock(item) == D("6")
+    assert selectors.product_stock(item, as_of=TODAY - datetime.timedelta(days=2)) == D("9")
+
+
+def test_a_count_sheet_dated_in_the_past_compares_with_the_stock_of_its_date():
+    item = product(cost="1.00", name="Lait")
+    move(item, "reception", 12, date=TODAY - datetime.timedelta(days=5))
+    move(item, "sale", 4, date=TODAY - datetime.timedelta(days=1))
+    count = services.stock_count_create(category=None, counted_on=TODAY - datetime.timedelta(days=3))
+    line = count.lines.get(product=item)
+    services.stock_count_save(count=count, counted={line.pk: "11"})
+    services.stock_count_apply(count=count, now=NOW)
+    line.refresh_from_db()
+    assert (line.expected, line.difference) == (D(12), D(-1))
+    assert selectors.product_stock(item) == D(7)
+
+
 def test_loose_goods_move_in_kg_with_three_decimals():
     item = product(internal_code="VRAC-LENT", barcode=None, unit="kg")
     move(item, "reception", "5.000")

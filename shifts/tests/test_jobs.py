@@ -23,7 +23,7 @@ from members.models import Member
 from members.tests.factories import active_member
 from shifts import cycle, services, tasks
 from shifts import status as st
-from shifts.models import CounterEvent, JobRun, Registration, Shift, StatusChange
+from shifts.models import CounterEvent, CycleStartProcessed, JobRun, Registration, Shift, StatusChange
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 D = datetime.date
@@ -372,7 +372,7 @@ def ftop_members():
         "standard": member(long_ago),
     }
     services.correction_write(member=people["credit"], counter="ftop", points=1, reason="banked", today=D(2026, 2, 10))
-    member_services.member_update(member=people["switched"], shift_type="ftop", today=D(2026, 2, 16))
+    services.shift_type_switch(member=people["switched"], shift_type="ftop", today=D(2026, 2, 16))
     services.leave_create(member=people["leave"], start=D(2026, 2, 10), end=D(2026, 3, 9), reason="travel", today=D(2026, 2, 10), now=at(D(2026, 2, 10), 9))
     services.exemption_create(member=people["exempted"], start=D(2026, 2, 20), end=D(2026, 2, 25), reason="flu", today=D(2026, 2, 20), now=at(D(2026, 2, 20), 9))
     services.correction_write(member=people["unsubscribed"], counter="ftop", points=-8, reason="debt", today=D(2026, 1, 20))
@@ -404,7 +404,7 @@ def test_update_statuses_writes_the_cycle_charge_for_ftop_members_who_owe_it(fto
     zero = fresh(p["zero"])
     assert (zero.status, zero.alert_deadline) == ("alert", D(2026, 3, 30))
     assert list(StatusChange.objects.filter(member=zero).values_list("from_status", "to_status", "effective_date", "cause")) == [
-        ("up_to_date", "alert", D(2026, 3, 3), DAILY),
+        ("up_to_date", "alert", D(2026, 3, 2), DAILY),  # the charge's date, not the run's
         ("not_concerned", "up_to_date", D(2026, 1, 5), "Membership: Active"),
     ]
     assert fresh(p["credit"]).status == "up_to_date"
@@ -430,9 +430,10 @@ def test_update_statuses_second_run_changes_nothing(ftop_members):
 def test_cycle_charge_is_written_once_per_member_and_cycle_even_when_called_again(ftop_members):
     run("update_statuses", today="2026-03-03")
 
-    assert services.cycle_charges_write(today=D(2026, 3, 3), since=None) == 0
-    assert services.cycle_charges_write(today=D(2026, 3, 5), since=D(2026, 3, 1)) == 0
+    assert services.cycle_charges_write(today=D(2026, 3, 3)) == 0
+    assert services.cycle_charges_write(today=D(2026, 3, 5)) == 0
     assert CounterEvent.objects.filter(kind=st.CYCLE_CHARGE).count() == 3
+    assert list(CycleStartProcessed.objects.values_list("cycle_start", "charges")) == [(CYCLE, 3)]
 
 
 def test_cycle_starts_missed_while_the_job_did_not_run_are_charged_at_the_next_run(ftop_members):
@@ -487,11 +488,14 @@ def test_cycle_charge_in_daily_order_includes_the_shifts_of_the_cycle_start_day(
 
     night("2026-03-01")
     night("2026-03-02")
-    assert charges(m) == []  # not before the cycle start day's shifts are closed
+    assert charges(m) == [(CYCLE, CYCLE, -2)]  # on its own day, from the counter as it stands (0)
     services.attendance_record(shift=shift_of(tpl, CYCLE), member=m, state="attended", now=at(CYCLE, 10), today=CYCLE)
     night("2026-03-03")
 
-    assert charges(m) == [(CYCLE, CYCLE, -1)]  # the counter was 1 with the shift of that morning
+    # The shift of that morning comes first: the charge is re-resolved from 1 (reversal, new row).
+    live = CounterEvent.objects.filter(member=m, kind=st.CYCLE_CHARGE, reversed_by__isnull=True)
+    assert list(live.values_list("cycle_start", "ftop_points", "revision")) == [(CYCLE, -1, 1)]
+    assert CounterEvent.objects.filter(member=m, kind=st.REVERSAL, reverses__kind=st.CYCLE_CHARGE).count() == 1
     assert fresh(m).counter_ftop == 0
 
 
@@ -510,7 +514,7 @@ def test_deadline_passing_turns_alert_into_suspended():
     assert fresh(m).status == "suspended"
     assert list(StatusChange.objects.filter(member=m).values_list("from_status", "to_status", "effective_date", "cause")) == [
         ("alert", "suspended", D(2026, 3, 30), DAILY),
-        ("up_to_date", "alert", D(2026, 3, 3), "Missed own regular shift"),
+        ("up_to_date", "alert", D(2026, 3, 2), "Missed own regular shift"),  # dated on the shift, not on the job
         ("not_concerned", "up_to_date", D(2026, 2, 2), "Membership: Active"),
     ]
     assert counts(run("update_statuses", today="2026-03-30"))["statuses"] == 0

@@ -600,7 +600,9 @@ def test_two_consecutive_regular_misses_with_a_debt_cost_the_slot(wed):
     assert (slot.end_date, slot.end_reason) == (W2, "unsubscribed")
     assert live(m, shift_of(wed, W3)) is None and live(m, shift_of(wed, W4)) is None
     assert Registration.objects.get(member=m, shift=shift_of(wed, W3)).cancel_reason == "unsubscribed"
-    assert ledger(m) == [(W1, st.MISSED_REGULAR, -2, 0), (W2, st.MISSED_REGULAR, -2, 0)]  # no points for the cancelled
+    # No points for the cancelled registrations; the unsubscription is written down so that no
+    # later re-resolution undoes it.
+    assert ledger(m) == [(W1, st.MISSED_REGULAR, -2, 0), (W2, st.MISSED_REGULAR, -2, 0), (W2, st.UNSUBSCRIBED_MARK, 0, 0)]
     change = StatusChange.objects.filter(member=m).order_by("id").last()
     assert (change.from_status, change.to_status, change.effective_date) == ("alert", "unsubscribed", W2)
 
@@ -980,7 +982,7 @@ def test_leaving_the_coop_cancels_future_one_off_bookings_without_points(db):
 
 def test_switching_to_ftop_ends_the_regular_slot(wed):
     m = holder(wed)
-    member_services.member_update(member=m, today=D(2026, 3, 10), shift_type=FTOP)
+    services.shift_type_switch(member=m, today=D(2026, 3, 10), shift_type=FTOP)
     assert SlotAssignment.objects.get(member=m).end_date == D(2026, 3, 10)
     assert live(m, shift_of(wed, W2)) is None
     assert fresh(m).status == "up_to_date"
@@ -997,7 +999,7 @@ def test_cycle_charge_for_an_ftop_member_who_owes_it(db):
     newcomer = ftop_member_since(D(2026, 1, 6))
     standard = active_member(today=D(2026, 1, 5))
     services.statuses_update(today=D(2026, 2, 2))
-    assert ledger(m) == []  # charged by the first run after the cycle start, once its shifts are closed
+    assert ledger(m) == [(D(2026, 2, 2), st.CYCLE_CHARGE, 0, -2)]  # on its own day (DOMAIN.md §3)
     services.statuses_update(today=D(2026, 2, 3))
     assert ledger(m) == [(D(2026, 2, 2), st.CYCLE_CHARGE, 0, -2)]
     assert ledger(newcomer) == [] and ledger(standard) == []

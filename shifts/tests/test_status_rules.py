@@ -583,6 +583,11 @@ def test_reenrolment_restarts_the_no_slot_grace():
 
 # --- who owes the cycle charge ---------------------------------------------------------------------
 
+def since(day, value):
+    """A dated history holding `value` from `day` (empty when `day` is None)."""
+    return [(day, value)] if day is not None else []
+
+
 CHARGE = D(2026, 3, 2)  # window: 2026-02-02 .. 2026-03-01
 WINDOW_FIRST = D(2026, 2, 2)
 
@@ -625,13 +630,55 @@ WINDOW_FIRST = D(2026, 2, 2)
 def test_owes_cycle_charge(kw, owes):
     kw = dict(kw)
     events = resolved(kw.pop("raw", []), shift_type=F)
-    args = {"active_since": WINDOW_FIRST, "ftop_since": WINDOW_FIRST, "leaves": [], "exemptions": [], **kw}
+    membership = since(kw.pop("active_since", WINDOW_FIRST), "active")
+    shift_type = since(kw.pop("ftop_since", WINDOW_FIRST), F)
+    args = {"membership_history": membership, "shift_type_history": shift_type, "leaves": [], "exemptions": [], **kw}
     assert st.owes_cycle_charge(CHARGE, events=events, **args) is owes
 
 
 def test_member_unsubscribed_on_the_cycle_start_day_owes_no_charge():
     events = resolved([(D(2026, 2, 10), st.CORRECTION, correction(-7, F)), (CHARGE, st.FTOP_MISSED)], shift_type=F)
-    assert not st.owes_cycle_charge(CHARGE, active_since=LONG_AGO, ftop_since=LONG_AGO, leaves=[], exemptions=[], events=events)
+    assert not st.owes_cycle_charge(CHARGE, membership_history=since(LONG_AGO, "active"), shift_type_history=since(LONG_AGO, F),
+                                    leaves=[], exemptions=[], events=events)
+
+
+@pytest.mark.parametrize(
+    ("history", "owes"),
+    [
+        pytest.param([(LONG_AGO, "active"), (CHARGE + DAY, "unpaid")], True, id="unpaid-the-day-after-keeps-the-charge"),
+        pytest.param([(LONG_AGO, "active"), (CHARGE, "unpaid")], True, id="unpaid-on-the-cycle-start-day"),
+        pytest.param([(LONG_AGO, "active"), (D(2026, 2, 20), "unpaid"), (D(2026, 2, 25), "active")], False,
+                     id="unpaid-for-days-in-the-window"),
+        pytest.param([(LONG_AGO, "unpaid"), (WINDOW_FIRST, "active")], True, id="active-from-the-first-window-day"),
+        pytest.param([(LONG_AGO, "active"), (CHARGE - DAY, "left")], False, id="left-on-the-last-window-day"),
+    ],
+)
+def test_owing_the_charge_is_judged_on_the_dated_membership_history(history, owes):
+    assert st.owes_cycle_charge(CHARGE, membership_history=history, shift_type_history=since(LONG_AGO, F),
+                                leaves=[], exemptions=[], events=[]) is owes
+
+
+def test_owing_the_charge_is_judged_on_the_dated_shift_type_history():
+    switched_back = [(LONG_AGO, F), (D(2026, 2, 10), S), (D(2026, 2, 12), F)]
+    assert not st.owes_cycle_charge(CHARGE, membership_history=since(LONG_AGO, "active"), shift_type_history=switched_back,
+                                    leaves=[], exemptions=[], events=[])
+    switched_after = [(LONG_AGO, F), (CHARGE + DAY, S)]
+    assert st.owes_cycle_charge(CHARGE, membership_history=since(LONG_AGO, "active"), shift_type_history=switched_after,
+                                leaves=[], exemptions=[], events=[])
+
+
+def test_imported_members_count_as_charged_up_to_the_import_date():
+    args = {"membership_history": since(LONG_AGO, "active"), "shift_type_history": since(LONG_AGO, F),
+            "leaves": [], "exemptions": [], "events": []}
+    assert not st.owes_cycle_charge(CHARGE, charged_through=CHARGE, **args)
+    assert st.owes_cycle_charge(CHARGE, charged_through=CHARGE - DAY, **args)
+
+
+def test_charge_window_is_a_parameter():
+    history = [(D(2026, 2, 20), "active")]
+    args = {"shift_type_history": since(LONG_AGO, F), "leaves": [], "exemptions": [], "events": []}
+    assert not st.owes_cycle_charge(CHARGE, membership_history=history, **args)
+    assert st.owes_cycle_charge(CHARGE, membership_history=history, rules=st.Rules(charge_window_days=10), **args)
 
 
 # --- reversals: an attendance changed by coordinators ---------------------------------------------
@@ -672,3 +719,127 @@ def test_reversed_miss_with_its_transfer_leaves_the_counters_as_before():
     result = st.compute(day=R1, shift_type=S, events=events, work_start=LONG_AGO)
     assert (result.status, result.standard, result.ftop) == (st.UP_TO_DATE, 0, 2)
     assert [e.seq for e in st._ordered(events)] == [1, 2, 7]
+
+
+# --- re-resolution of a ledger (DOMAIN.md §3 "The charge on its own day", "Changed answers") ------
+
+def ledger_row(seq, date, kind, std=0, ftop=0, **kw):
+    return st.LedgerRow(date, kind, std, ftop, seq=seq, order=seq, **kw)
+
+
+def always(shift_type):
+    return lambda day: shift_type
+
+
+def test_a_late_attendance_before_a_charge_re_resolves_the_charge():
+    charge = ledger_row(1, CHARGE, st.CYCLE_CHARGE, 0, -2)
+    late = st.LedgerRow(CHARGE, st.FTOP_ATTENDED)  # the same day, written after the charge
+
+    plan = st.resolve_ledger([charge, late], shift_type_on=always(F))
+
+    by_row = {res.row.seq: res for res in plan}
+    assert (by_row[None].standard, by_row[None].ftop, by_row[None].changed) == (0, 1, True)
+    assert (by_row[1].ftop, by_row[1].changed) == (-1, True)  # from 1: -1
+
+
+def test_nothing_to_re_resolve_when_the_new_event_comes_last():
+    rows = [ledger_row(1, D(2026, 2, 2), st.CYCLE_CHARGE, 0, -2)]
+    plan = st.resolve_ledger([*rows, st.LedgerRow(D(2026, 2, 3), st.FTOP_ATTENDED)], shift_type_on=always(F))
+    assert [res.row.seq for res in plan] == [None]
+
+
+def test_a_changed_answer_moves_later_make_ups_to_the_banked_counter():
+    rows = [
+        ledger_row(1, R1, st.MISSED_REGULAR, -2, 0, voided=True),  # reversed: changed to attended
+        ledger_row(2, D(2026, 4, 3), st.ATTENDED_OTHER, 1, 0),
+        ledger_row(3, D(2026, 4, 5), st.ATTENDED_OTHER, 1, 0),
+        ledger_row(4, R1, st.REVERSAL, 2, 0, voided=True),
+    ]
+    plan = st.resolve_ledger([*rows, st.LedgerRow(R1, st.ATTENDED_REGULAR)], shift_type_on=always(S))
+    resolved = {res.row.seq: (res.standard, res.ftop) for res in plan if res.changed}
+    assert resolved == {None: (0, 0), 2: (0, 1), 3: (0, 1)}
+
+
+def test_a_transfer_follows_its_row_and_is_replaced_when_the_row_changes():
+    credit = ledger_row(1, D(2026, 2, 1), st.CORRECTION, 0, 2, points=2, counter=F)
+    miss = ledger_row(2, D(2026, 2, 5), st.MISSED_REGULAR, -2, 0)
+    transfer = ledger_row(3, D(2026, 2, 5), st.TRANSFER, 2, -2, cause=2)
+    assert st.resolve_ledger([credit, miss, transfer], shift_type_on=always(S)) == []  # all as the table gives
+
+    debit = st.LedgerRow(D(2026, 2, 3), st.CORRECTION, points=-1, counter=F)
+    plan = st.resolve_ledger([credit, miss, transfer, debit], shift_type_on=always(S))
+    changed = {res.row.seq: res for res in plan}
+    assert changed[2].changed is False and changed[2].transfer == 1 and changed[2].stale_transfer.seq == 3
+
+
+def test_the_shift_type_of_each_date_decides_the_transfer():
+    credit = ledger_row(1, D(2026, 2, 1), st.CORRECTION, 0, 2, points=2, counter=F)
+    miss = st.LedgerRow(D(2026, 2, 5), st.MISSED_OTHER)
+    was_ftop = st.resolve_ledger([credit, miss], shift_type_on=lambda day: F if day < D(2026, 2, 10) else S)
+    assert [res.transfer for res in was_ftop] == [0]
+
+
+def test_events_after_gives_the_live_events_once_written():
+    rows = [ledger_row(1, CHARGE, st.CYCLE_CHARGE, 0, -2)]
+    plan = st.resolve_ledger([*rows, st.LedgerRow(CHARGE, st.FTOP_ATTENDED)], shift_type_on=always(F))
+    events = st.events_after(rows, plan)
+    assert sorted((e.kind, e.ftop) for e in events) == [(st.CYCLE_CHARGE, -1), (st.FTOP_ATTENDED, 1)]
+
+
+# --- every refusing row that holds (DOMAIN.md §6) -------------------------------------------------
+
+def test_refusals_list_blocked_and_suspended_together():
+    raw = [(D(2026, 1, 5), st.CORRECTION, correction(-2, F))]
+    result = status_of(raw, D(2026, 3, 1), shift_type=F, blocked=True)
+    assert (result.status, result.refusals) == (st.BLOCKED, (st.BLOCKED, st.SUSPENDED))
+
+
+def test_refusals_are_empty_when_not_concerned_or_allowed():
+    raw = [(D(2026, 1, 5), st.CORRECTION, correction(-2, F))]
+    assert status_of(raw, D(2026, 1, 10), shift_type=F).refusals == ()  # alert: may shop
+    assert status_of(raw, D(2026, 3, 1), shift_type=F, concerned=False).refusals == ()
+
+
+def test_an_exemption_or_an_extension_lifts_the_suspension_reason():
+    raw = [(D(2026, 1, 5), st.CORRECTION, correction(-2, F))]
+    exempted = status_of(raw, D(2026, 3, 1), shift_type=F, blocked=True, exemptions=[st.Period(D(2026, 2, 25), None)])
+    assert exempted.refusals == (st.BLOCKED,)
+
+
+def test_on_leave_after_the_deadline_lists_both():
+    raw = [(D(2026, 1, 5), st.CORRECTION, correction(-2, F))]
+    result = status_of(raw, D(2026, 3, 10), shift_type=F, leaves=[st.Period(D(2026, 3, 1), D(2026, 4, 15))])
+    assert (result.status, result.refusals) == (st.ON_LEAVE, (st.ON_LEAVE, st.SUSPENDED))
+
+
+# --- the date a status change took effect ----------------------------------------------------------
+
+def test_status_since_finds_the_deadline_not_the_day_the_job_ran():
+    events = resolved([(D(2026, 1, 5), st.CORRECTION, correction(-2, F))], F)
+    since = st.status_since(day=D(2026, 3, 10), shift_type=F, events=events, floor=D(2026, 1, 1), work_start=LONG_AGO)
+    assert since == D(2026, 2, 2)  # the 28-day alert from 01-05 ends: suspended from 02-02
+
+
+def test_status_since_finds_the_event_date_for_a_late_entry():
+    events = resolved([(D(2026, 2, 2), st.MISSED_REGULAR)], S)
+    since = st.status_since(day=D(2026, 2, 9), shift_type=S, events=events, floor=D(2026, 1, 1), work_start=LONG_AGO,
+                            slot_ends=[None])
+    assert since == D(2026, 2, 2)
+
+
+def test_status_since_never_goes_before_the_floor():
+    events = resolved([(D(2026, 2, 2), st.MISSED_REGULAR)], S)
+    since = st.status_since(day=D(2026, 2, 9), shift_type=S, events=events, floor=D(2026, 2, 5), work_start=LONG_AGO,
+                            slot_ends=[None])
+    assert since == D(2026, 2, 5)
+
+
+def test_a_kept_unsubscription_is_not_undone_by_later_points():
+    events = [
+        st.Event(D(2026, 1, 10), st.CORRECTION, 0, -8, seq=1),
+        st.Event(D(2026, 1, 10), st.UNSUBSCRIBED_MARK, seq=2),
+        st.Event(D(2026, 1, 5), st.FTOP_ATTENDED, 0, 1, seq=3),  # entered late: the counter never reached -8
+    ]
+    result = st.compute(day=D(2026, 1, 20), shift_type=F, events=events, work_start=LONG_AGO)
+    assert (result.ftop, result.status) == (-7, st.UNSUBSCRIBED)
+    assert st.compute(day=D(2026, 1, 20), shift_type=F, events=events[::2], work_start=LONG_AGO).status == st.ALERT

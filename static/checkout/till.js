@@ -12,6 +12,8 @@
   const T = JSON.parse(document.getElementById("till-texts").textContent);
   const API = root.dataset.api;
   const CARDS_URL = root.dataset.cardsUrl;
+  const LOG_URL = root.dataset.logUrl;
+  const PENDING_KEY = "coopmarket.till.pending"; // answers given offline, sent to the check log later
   const OVERRIDE_ALLOWED = root.dataset.override === "1";
   const LANG = document.documentElement.lang || undefined;
   const STORE_KEY = "coopmarket.till.cards";
@@ -153,6 +155,7 @@
         return response.json();
       })
       .then((data) => {
+        flushPending();
         const stored = compact(data);
         stored.user = USER;
         useCards(stored);
@@ -177,6 +180,54 @@
     if (/^\d{13}$/.test(card)) { return cards.byBarcode.get(card) || null; }
     if (/^\d{1,8}$/.test(code) && parseInt(code, 10) > 0) { return cards.byNumber.get(parseInt(code, 10)) || null; }
     return null;
+  }
+
+  // --- answers given offline go to the server's check log once it is back ------------------------
+
+  function pendingChecks() {
+    try { return JSON.parse(window.localStorage.getItem(PENDING_KEY) || "[]"); } catch (error) { return []; }
+  }
+
+  function keepPending(list) {
+    try { window.localStorage.setItem(PENDING_KEY, JSON.stringify(list.slice(-5000))); } catch (error) { /* full: keep what fits */ }
+  }
+
+  function newId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function rememberOffline(code, answer, source) {
+    const list = pendingChecks();
+    list.push({
+      id: newId(), code: String(code).slice(0, 64), checked_at: new Date().toISOString(), source: source || "scan",
+      can_shop: answer ? answer.can_shop : null, status: answer ? answer.status : "", reasons: answer ? answer.reasons : [],
+    });
+    keepPending(list);
+    root.dataset.pending = String(list.length);
+  }
+
+  let flushing = false;
+
+  async function flushPending() {
+    const list = pendingChecks();
+    if (!LOG_URL || flushing || !list.length) { return; }
+    flushing = true;
+    const batch = list.slice(0, 500);
+    try {
+      const response = await fetchWithTimeout(LOG_URL, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+        body: JSON.stringify({ checks: batch }),
+      }, LOOKUP_TIMEOUT_MS);
+      if (response.status === 201 || response.status === 400) { // 400: too old or malformed, never accepted: drop
+        const sent = new Set(batch.map((entry) => entry.id));
+        const rest = pendingChecks().filter((entry) => !sent.has(entry.id));
+        keepPending(rest);
+        root.dataset.pending = String(rest.length);
+      }
+    } catch (error) { /* still offline: next time */ }
+    flushing = false;
   }
 
   // --- showing an answer ------------------------------------------------------------------------
@@ -250,8 +301,9 @@
     focusScan();
   }
 
-  function showOffline(code) {
+  function showOffline(code, source) {
     const answer = offlineAnswer(code);
+    rememberOffline(code, answer, source);
     if (answer) {
       showAnswer(answer, code, true);
     } else if (cards) {
@@ -292,20 +344,22 @@
 
   let lookupSeq = 0;
 
-  async function lookup(raw) {
+  async function lookup(raw, source) {
     const code = String(raw || "").trim();
     if (!code) { focusScan(); return; }
     const mine = ++lookupSeq;
     panel.classList.add("till-busy");
     let response;
+    const via = source === "search" ? "?via=search" : "";
     try {
-      response = await fetchWithTimeout(API + encodeURIComponent(code) + "/", { headers: { Accept: "application/json" } }, LOOKUP_TIMEOUT_MS);
+      response = await fetchWithTimeout(API + encodeURIComponent(code) + "/" + via, { headers: { Accept: "application/json" } }, LOOKUP_TIMEOUT_MS);
     } catch (error) { // network error or timeout: the server is unreachable
-      if (mine === lookupSeq) { showOffline(code); }
+      if (mine === lookupSeq) { showOffline(code, source); }
       return;
     }
     if (mine !== lookupSeq) { return; }
-    if (response.status >= 500) { showOffline(code); return; }
+    if (response.status >= 500) { showOffline(code, source); return; }
+    flushPending();
     if (response.ok) {
       let answer;
       try { answer = await response.json(); } catch (error) { showOffline(code); return; }
@@ -417,7 +471,7 @@
     const item = found[index];
     if (!item) { return; }
     clearSearch();
-    lookup(item.associate ? item.card_barcode : String(item.member_number));
+    lookup(item.associate ? item.card_barcode : String(item.member_number), "search");
   }
 
   // --- override (when the coop allows it) ---------------------------------------------------------

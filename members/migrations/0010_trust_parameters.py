@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0007_associate_search_name'),
+        ('members', '0009_backfill_membership_history'),
     ]
 
     operations = [

@@ -1,0 +1,106 @@
+"""update_statuses recomputes only the members that time (or a charge) can have changed since its
+last run (issue 16: 100,000 members). This checks, day by day over two cycles, that what it
+stores is exactly what a full recomputation of every member gives, with members whose status
+changes for every time-driven reason: deadlines, extensions starting and ending, leaves and
+exemptions starting and ending, a slot ending, the no-slot grace, cycle charges."""
+import datetime
+import zoneinfo
+
+import pytest
+
+from members.models import Member
+from members.tests.factories import active_member
+from shifts import services
+from shifts.models import StatusChange
+
+pytestmark = pytest.mark.django_db
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+D = datetime.date
+T = datetime.time
+START = D(2026, 2, 20)
+DAYS = 56
+
+
+def stored():
+    return {m.pk: tuple(getattr(m, f) for f in services.STORED_FIELDS) for m in Member.objects.all()}
+
+
+def full_recompute(day):
+    """What every member's stored fields would be after recomputing everyone (rolled back)."""
+    from django.db import transaction
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            services.statuses_recompute_all(today=day, cause="check")
+            expected = stored()
+            raise Rollback
+    except Rollback:
+        return expected
+
+
+@pytest.fixture
+def coop():
+    long_ago = D(2026, 1, 5)
+    tpl = services.template_create(name="A-Mon", week="A", weekday=0, start_time=T(9), end_time=T(12), capacity=20)
+    other = services.template_create(name="B-Thu", week="B", weekday=3, start_time=T(9), end_time=T(12), capacity=20)
+    people = {name: active_member(today=long_ago, shift_type=kind, email=f"{name}@example.org")
+              for name, kind in [("debt", "ftop"), ("extension", "ftop"), ("leave", "ftop"), ("exempt", "standard"),
+                                 ("slot_ends", "standard"), ("no_slot", "standard"), ("charged", "ftop"), ("calm", "standard"),
+                                 ("blocked_debt", "standard")]}
+    people["newcomer"] = active_member(today=START, shift_type="standard", email="new@example.org")
+    for name in ("exempt", "calm"):  # week A Mondays: no shift is generated, so nobody misses one
+        services.slot_assign(template=tpl, member=people[name], start_date=long_ago, today=long_ago)
+    services.slot_assign(template=other, member=people["slot_ends"], start_date=long_ago, today=long_ago)
+    services.slot_assign(template=tpl, member=people["slot_ends"], start_date=D(2026, 3, 20), today=long_ago)
+    services.correction_write(member=people["debt"], counter="ftop", points=-1, reason="x", today=START)
+    services.correction_write(member=people["extension"], counter="ftop", points=-3, reason="x", today=D(2026, 1, 30))
+    services.extension_grant(member=people["extension"], reason="illness", today=START)
+    services.leave_create(member=people["leave"], start=D(2026, 3, 3), end=D(2026, 3, 31), reason="trip", today=START,
+                          now=datetime.datetime.combine(START, T(9), tzinfo=PARIS))
+    services.exemption_create(member=people["exempt"], start=D(2026, 2, 25), end=D(2026, 3, 10), reason="flu", today=START,
+                              now=datetime.datetime.combine(START, T(9), tzinfo=PARIS))
+    # Blocked with a debt: when the deadline passes, the status stays `blocked` but the till's
+    # reasons gain `suspended`.
+    services.slot_assign(template=other, member=people["blocked_debt"], start_date=long_ago, today=long_ago)
+    services.correction_write(member=people["blocked_debt"], counter="standard", points=-1, reason="x", today=START)
+    services.member_block(member=people["blocked_debt"], reason="rude", today=START)
+    services.correction_write(member=people["charged"], counter="ftop", points=2, reason="banked", today=D(2026, 1, 10))
+    return people
+
+
+def test_the_daily_job_stores_what_a_full_recomputation_gives_every_day(coop):
+    services.statuses_update(today=START)  # the first run recomputes everyone
+    seen = set()
+    for offset in range(1, DAYS):
+        day = START + datetime.timedelta(days=offset)
+        services.statuses_update(today=day)
+        assert stored() == full_recompute(day), day
+        seen |= set(StatusChange.objects.values_list("to_status", flat=True))
+
+    # The walk went through every kind of time-driven change.
+    assert {"suspended", "delay", "on_leave", "exempted", "unsubscribed", "alert"} <= seen
+    assert Member.objects.get(email="blocked_debt@example.org").refusals == "blocked,suspended"
+
+
+def test_a_rerun_for_the_same_day_recomputes_nobody(coop, django_assert_max_num_queries):
+    services.statuses_update(today=START)
+    services.statuses_update(today=START + datetime.timedelta(days=3))
+    with django_assert_max_num_queries(30):
+        result = services.statuses_update(today=START + datetime.timedelta(days=3))
+    assert result == {"memberships": 0, "cycle_charges": 0, "statuses": 0}
+
+
+def test_an_earlier_date_or_a_new_engine_recomputes_everyone(coop):
+    from shifts.models import JobRun
+
+    services.statuses_update(today=START + datetime.timedelta(days=20))
+    Member.objects.update(refusals="stale")  # what an older version of the computation left
+    JobRun.objects.filter(name=services.STATUS_ENGINE).delete()
+
+    services.statuses_update(today=START + datetime.timedelta(days=21))
+
+    assert not Member.objects.filter(refusals="stale").exists()
