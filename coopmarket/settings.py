@@ -294,7 +294,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "coopmarket.api_support.exception_handler",
     # The API speaks JSON (CONTRACT.md §5); a view that takes a file names its own parsers.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
