@@ -1,29 +1,40 @@
 # Coopmarket: `make demo` serves the app with demo data; `make test` runs every test.
-# Python 3.12+ is required: the first interpreter that really runs and is >= 3.12 is used.
+# Python 3.12+ is required: scripts/find-python.sh picks the first that really runs (python3.14..12,
+# uv's, python3, pyenv's versions) or says what to install; `make ... PYTHON=/path/to/python3` is
+# checked, then used. A broken or half-created .venv is rebuilt (scripts/venv.sh).
 SHELL := /bin/bash
 VENV := .venv
-PY_CANDIDATES := python3.13 python3.12 python3 $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3)
-PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
-	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$p; break; fi; done)
 VPY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 DEMO_ENV := DJANGO_DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
+AXE := .ci/node_modules/axe-core/axe.min.js
+export PYTHON
 
-.PHONY: demo test venv sysdeps serve messages lint bench clean
+.PHONY: demo test venv python sysdeps test-sysdeps axe serve messages lint bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is required (none found)." >&2; exit 1; fi
-	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@touch $(STAMP)
+python:
+	@bash scripts/find-python.sh
 
-venv: $(STAMP)
+venv:
+	@bash scripts/venv.sh $(VENV)
 
 sysdeps:
-	@bash scripts/system-deps.sh $(SYSDEPS_FLAGS)
+	@bash scripts/system-deps.sh
+
+test-sysdeps:
+	@bash scripts/system-deps.sh --test
+
+# axe-core for the browser tests' accessibility checks: the version pinned in .ci/package-lock.json.
+axe: $(AXE)
+
+$(AXE): .ci/package.json .ci/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix .ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else \
+		echo "npm is missing: axe-core is not installed, so the browser tests skip (and fail under CI=true)." >&2; \
+		echo "Install Node.js and npm (Debian: apt-get install nodejs npm), then run make axe." >&2; \
+	fi
 
 demo: sysdeps venv
 	$(DEMO_ENV) $(VPY) manage.py migrate --noinput
@@ -34,8 +45,11 @@ demo: sysdeps venv
 serve: venv
 	$(DEMO_ENV) $(VPY) manage.py runserver $(HOST):$(PORT)
 
-test: sysdeps venv
-	$(VPY) -m pytest $(PYTEST_ARGS)
+# pytest's exit code 5 means it collected no test: a failure, never a pass.
+test: test-sysdeps venv axe
+	@status=0; $(VPY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no test (exit code 5): that is a failure." >&2; fi; \
+	exit $$status
 
 lint: venv
 	$(VPY) -m ruff check .
@@ -48,4 +62,4 @@ bench: venv
 	$(VPY) bench/members_table.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache db.sqlite3 staticfiles
+	rm -rf $(VENV) .pytest_cache db.sqlite3 staticfiles .ci/node_modules

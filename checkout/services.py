@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from coopmarket import roles
 from coopmarket.errors import RuleViolation
-from members.barcodes import ASSOCIATE_PREFIX, normalize_card_code
+from members.barcodes import ASSOCIATE_PREFIX, MEMBER_PREFIX, card_code
 from members.models import Associate, CoopParameters, Member
 from members.text import search_key
 from shifts.models import Registration
@@ -46,10 +46,10 @@ def find_holder(code: str) -> Holder | None:
     """Card barcode (member or associate, 12-digit scans too) or member number -> holder, in one
     indexed query. None for an unknown or malformed code."""
     code = (code or "").strip()
-    card = normalize_card_code(code)
+    card = card_code(code)
     members = Member.objects.only(*MEMBER_FIELDS)
     if card is not None:
-        if card.startswith(ASSOCIATE_PREFIX):
+        def associate_holder() -> Holder | None:
             # A current associate, or one whose holder left: they get the holder's red `left_coop`.
             associate = (
                 Associate.objects.select_related("member").only(
@@ -57,8 +57,18 @@ def find_holder(code: str) -> Holder | None:
                 .filter(Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT), card_barcode=card).first()
             )
             return Holder(associate.member, associate) if associate else None
-        member = members.filter(card_barcode=card).first()
-        return Holder(member) if member else None
+
+        def member_holder() -> Holder | None:
+            member = members.filter(card_barcode=card).first()
+            return Holder(member) if member else None
+
+        # The prefixes of the cards issued here say whose they are (one query; the import keeps
+        # them so). A card kept from the coop's previous system (CONTRACT.md §7) may be either.
+        if card.startswith(ASSOCIATE_PREFIX):
+            return associate_holder()
+        if card.startswith(MEMBER_PREFIX):
+            return member_holder()
+        return member_holder() or associate_holder()
     if code.isdigit() and len(code) <= 8 and int(code) > 0:
         member = members.filter(member_number=int(code)).first()
         return Holder(member) if member else None

@@ -11,6 +11,9 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
+from assemblies.api import AssemblyViewSet
+from figures.api import FiguresView
+from interchange.api import ImportView
 from inventory.api import ProductViewSet, SupplierViewSet
 from members.api import ShareClassViewSet
 from members.models import CoopParameters
@@ -26,6 +29,7 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
 router.register("shift-templates", ShiftTemplateViewSet, basename="shift-template")
 router.register("shifts", ShiftViewSet, basename="shift")
+router.register("assemblies", AssemblyViewSet, basename="assembly")
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -81,6 +85,8 @@ class TokenView(APIView):
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("imports/", ImportView.as_view(), name="imports"),
+    path("figures/", FiguresView.as_view(), name="figures"),
     path("", include("checkout.api_urls")),
     path("", include(router.urls)),
 ]

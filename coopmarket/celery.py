@@ -38,4 +38,13 @@ app.conf.beat_schedule = {
     "understaffed-calls": {
         "task": "shifts.tasks.send_understaffed_calls", "schedule": crontab(hour=10, minute=0), "options": {"expires": DAILY_EXPIRES},
     },
+    # Assemblies: freeze the voter lists whose cut-off day has come, after update_statuses (the
+    # stored statuses are then those of the day), and e-mail members who became voters since the
+    # convening. Then the open figures as of today.
+    "freeze-voter-lists": {
+        "task": "assemblies.tasks.freeze_voter_lists", "schedule": crontab(hour=2, minute=30), "options": {"expires": DAILY_EXPIRES},
+    },
+    "open-figures": {
+        "task": "figures.tasks.update_figures", "schedule": crontab(hour=3, minute=0), "options": {"expires": DAILY_EXPIRES},
+    },
 }

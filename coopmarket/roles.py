@@ -67,7 +67,10 @@ class CoordinatorRequiredMixin(RoleRequiredMixin):
 
 # Model permissions each group holds, by app label and action (used by the admin).
 GROUP_PERMISSIONS = {
-    COORDINATORS: {"members": ("view", "add", "change"), "shifts": ("view", "add", "change", "delete")},
+    COORDINATORS: {
+        "members": ("view", "add", "change"), "shifts": ("view", "add", "change", "delete"),
+        "assemblies": ("view", "change"), "figures": ("view",),
+    },
     CASHIERS: {},
     SUPPLY: {"inventory": ("view", "add", "change", "delete")},
 }

@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "shifts",
     "inventory",
     "checkout",
+    "interchange",
+    "assemblies",
+    "figures",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +202,7 @@ COOP_SITE_URL = env_str("COOP_SITE_URL")  # e.g. https://coop.example.org, for l
 COOP_REMINDER_DAYS = int(env_str("COOP_REMINDER_DAYS", "2"))  # shift reminder, days ahead
 COOP_UNDERSTAFFED_DAYS = int(env_str("COOP_UNDERSTAFFED_DAYS", "3"))  # call FTOP members for shifts this close
 COOP_UNDERSTAFFED_PERCENT = int(env_str("COOP_UNDERSTAFFED_PERCENT", "50"))  # below this fill rate
+COOP_FIGURES_MIN_PEOPLE = int(env_str("COOP_FIGURES_MIN_PEOPLE", "10"))  # open figures: nothing from fewer people
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -335,6 +339,7 @@ SPECTACULAR_SETTINGS = {
         "CounterEventKindEnum": "shifts.models.CounterEvent.Kind",
         "StockMoveKindEnum": "inventory.models.StockMove.Kind",
         "TillCheckKindEnum": "checkout.models.TillCheck.Kind",
+        "AssemblyKindEnum": "assemblies.models.Assembly.Kind",
     },
 }
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("members/import/", include("interchange.urls")),
     path("members/", include("members.urls")),
     # /me/ with the shift standing and the cooperator's shift pages (the members app's /me/
     # documents included), and the secret calendar feed /calendar/<token>.ics.
@@ -29,6 +30,8 @@ urlpatterns = [
     path("shifts/", include("shifts.urls")),
     path("inventory/", include("inventory.urls")),
     path("till/", include("checkout.urls")),
+    path("assemblies/", include("assemblies.urls")),
+    path("figures/", include("figures.urls")),
     path("api/v1/", include("coopmarket.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -323,3 +323,9 @@ def losses_by_month(*, start: datetime.date, end: datetime.date) -> list[LossMon
         else:
             entry.count_surplus += value
     return [months[m] for m in sorted(months)]
+
+
+def local_supplier_count(params: InventoryParameters | None = None) -> int:
+    """Active suppliers at most the local distance from the shop (derived, never entered)."""
+    params = params or InventoryParameters.current()
+    return Supplier.objects.filter(active=True, distance_km__lte=params.local_distance_km).count()

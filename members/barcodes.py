@@ -46,6 +46,19 @@ def normalize_card_code(code: str) -> str | None:
     return None
 
 
+def card_code(code: str) -> str | None:
+    """A scanned code as the 13-digit card barcode it can be, or None.
+
+    Any valid EAN-13 can be a card: cards issued here (`0420`/`0421`), and the codes a coop kept
+    from its previous system (CONTRACT.md §7). A 12-digit scan is an EAN-13 whose leading 0 the
+    scanner dropped (DOMAIN.md §6). Member numbers (at most 8 digits) are never card codes.
+    """
+    code = (code or "").strip()
+    if len(code) == 12 and code.isdigit():
+        code = "0" + code
+    return code if is_valid_ean13(code) else None
+
+
 def format_member_number(number: int) -> str:
     """Member numbers are shown zero-padded to 6 digits."""
     return f"{number:06d}"

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     Exists,
     F,
@@ -21,8 +22,8 @@ from django.db.models.functions import Coalesce
 
 from coopmarket.roles import is_privileged_login
 
-from .barcodes import normalize_card_code
-from .models import Associate, Member, Payment, ShareSubscription
+from .barcodes import card_code
+from .models import Associate, Member, Payment, ShareClass, ShareSubscription
 from .privacy import iso
 from .text import search_key
 
@@ -85,7 +86,7 @@ def member_search(queryset, text: str):
     if text.isdigit():
         if len(text) <= 8:
             condition |= Q(member_number=int(text))
-        code = normalize_card_code(text)
+        code = card_code(text)
         if code:
             condition |= Q(card_barcode=code) | Q(
                 Exists(Associate.objects.filter(member=OuterRef("pk"), card_barcode=code))
@@ -256,3 +257,105 @@ def redemption_queue():
         .annotate(amount_paid=paid)
         .order_by("redeemed_on", "redemption_due_on", "id")
     )
+
+
+# --- the interchange files (CONTRACT.md §7) -----------------------------------------------------
+
+def _chunked(items, size: int = 5000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def members_matching(*, numbers, emails) -> tuple[dict[int, Member], dict[str, Member]]:
+    """Members with these numbers, and members with these e-mails (lower-cased keys), in chunks."""
+    from django.db.models.functions import Lower
+
+    by_number: dict[int, Member] = {}
+    by_email: dict[str, Member] = {}
+    for chunk in _chunked(set(numbers)):
+        by_number.update((m.member_number, m) for m in Member.objects.filter(member_number__in=chunk))
+    for chunk in _chunked({e.lower() for e in emails}):
+        by_email.update((m.lower_email, m) for m in Member.objects.annotate(lower_email=Lower("email")).filter(lower_email__in=chunk))
+    return by_number, by_email
+
+
+def cards_held(codes) -> dict[str, int]:
+    """Which of these card barcodes are held, and by which member (an associate's: its holder)."""
+    held: dict[str, int] = {}
+    for chunk in _chunked(set(codes)):
+        held.update(Member.objects.filter(card_barcode__in=chunk).values_list("card_barcode", "pk"))
+        held.update(Associate.objects.filter(card_barcode__in=chunk).values_list("card_barcode", "member_id"))
+    return held
+
+
+def ledgers_of(member_ids) -> tuple[dict[int, list[ShareSubscription]], dict[int, list[Associate]]]:
+    """Subscriptions (class and payments prefetched) and associates of these members."""
+    subscriptions: dict[int, list[ShareSubscription]] = {}
+    associates: dict[int, list[Associate]] = {}
+    for chunk in _chunked(member_ids):
+        for sub in ShareSubscription.objects.filter(member_id__in=chunk).select_related("share_class").prefetch_related("payments"):
+            subscriptions.setdefault(sub.member_id, []).append(sub)
+        for associate in Associate.objects.filter(member_id__in=chunk):
+            associates.setdefault(associate.member_id, []).append(associate)
+    return subscriptions, associates
+
+
+def interchange_members():
+    """Every member, in member-number order, for the export."""
+    return Member.objects.order_by("member_number")
+
+
+def interchange_subscriptions():
+    """Every subscription with its class and payments, by member and date, for the export."""
+    return (
+        ShareSubscription.objects.select_related("share_class", "member")
+        .prefetch_related("payments").order_by("member__member_number", "subscribed_on", "id")
+    )
+
+
+def interchange_associates():
+    """Current associates, and those of members who left (removed when they left), for the export."""
+    return (
+        Associate.objects.select_related("member")
+        .filter(Q(removed_on__isnull=True) | Q(member__left_on__isnull=False, removed_on=F("member__left_on")))
+        .exclude(member__anonymised_on__isnull=False)
+        .order_by("member__member_number", "associate_number")
+    )
+
+
+def share_classes_all():
+    return ShareClass.objects.order_by("code")
+
+
+def sequence_value(name: str) -> int:
+    """The highest number a gap-free sequence issued (or an import brought) so far."""
+    from .models import Sequence
+
+    return Sequence.objects.filter(name=name).values_list("last_value", flat=True).first() or 0
+# --- open figures (read by the `figures` app) ---------------------------------------------------
+
+WORKING_STATUSES = ("up_to_date", "alert", "delay", "suspended")
+
+
+def member_counts() -> dict[str, int]:
+    """Members by stored membership (`active`, `unpaid`, `supporting`, ...) and `working` (members
+    in the shift system who owe shifts now: up to date, alert, delay or suspended). One query."""
+    counts = dict(Member.objects.order_by().values_list("membership").annotate(n=Count("id")))
+    working = Member.objects.filter(status__in=WORKING_STATUSES).exclude(membership=Member.Membership.LEFT).count()
+    return {**{value: counts.get(value, 0) for value in Member.Membership.values}, "working": working}
+
+
+def share_capital(*, as_of) -> dict:
+    """Share capital on a date, every class: `subscribed` (shares held then: subscribed on or before
+    it, not redeemed by then), `paid` (the ledger's signed sum up to it) and `holders` (members
+    holding shares then). Two queries."""
+    held = ShareSubscription.objects.filter(Q(redeemed_on__isnull=True) | Q(redeemed_on__gt=as_of), subscribed_on__lte=as_of)
+    facts = held.aggregate(subscribed=Sum("amount"), holders=Count("member", distinct=True))
+    paid = Payment.objects.filter(paid_on__lte=as_of).aggregate(total=Sum(_signed_payments()))["total"]
+    cents = Decimal("0.01")
+    return {
+        "subscribed": (facts["subscribed"] or Decimal(0)).quantize(cents),
+        "paid": (paid or Decimal(0)).quantize(cents),
+        "holders": facts["holders"] or 0,
+    }

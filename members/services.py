@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,7 +28,14 @@ from coopmarket.roles import is_privileged_login
 from coopmarket.tokens import login_forget
 
 from . import membership as ms
-from .barcodes import associate_barcode, member_barcode
+from .barcodes import (
+    ASSOCIATE_PREFIX,
+    MEMBER_PREFIX,
+    associate_barcode,
+    format_member_number,
+    is_valid_ean13,
+    member_barcode,
+)
 from .models import (
     Associate,
     CoopParameters,
@@ -48,16 +56,29 @@ CONTACT_FIELDS = ("phone", "address", "postal_code", "city", "birth_date", "note
 EDITABLE_FIELDS = ("first_name", "last_name", "email", *CONTACT_FIELDS, "low_income", "work_start_date")
 
 
+def _locked_sequence(name: str) -> Sequence:
+    """A gap-free sequence's row, locked until the end of the transaction that uses it."""
+    Sequence.objects.get_or_create(name=name)
+    return Sequence.objects.select_for_update().get(name=name)
+
+
 def _next_number(name: str) -> int:
     """Next value of a gap-free sequence; call inside the transaction that uses it."""
-    Sequence.objects.get_or_create(name=name)
-    seq = Sequence.objects.select_for_update().get(name=name)
+    seq = _locked_sequence(name)
     seq.last_value += 1
     seq.save(update_fields=["last_value"])
     return seq.last_value
 
 
-def _clean_member_fields(fields: dict, *, instance: Member | None = None) -> dict:
+TEXT_LIMITS = {
+    name: Member._meta.get_field(name).max_length
+    for name in ("first_name", "last_name", "email", "phone", "address", "postal_code", "city")
+}
+
+
+def member_fields_errors(fields: dict) -> tuple[dict, dict[str, list[str]]]:
+    """Clean a member's identity and contact fields without the database: names required, a valid
+    e-mail, a known shift type, lengths the columns hold. Returns (cleaned fields, errors)."""
     errors: dict[str, list[str]] = {}
     cleaned = dict(fields)
     for name in ("first_name", "last_name"):
@@ -66,20 +87,27 @@ def _clean_member_fields(fields: dict, *, instance: Member | None = None) -> dic
             if not cleaned[name]:
                 errors[name] = [_("This field is required.")]
     if "email" in cleaned:
-        email = (cleaned["email"] or "").strip()
+        cleaned["email"] = (cleaned["email"] or "").strip()
         try:
-            validate_email(email)
+            validate_email(cleaned["email"])
         except ValidationError:
             errors["email"] = [_("Enter a valid e-mail address.")]
-        else:
-            others = Member.objects.filter(email__iexact=email)
-            if instance is not None:
-                others = others.exclude(pk=instance.pk)
-            if others.exists():
-                errors["email"] = [_("Another member already uses this e-mail address.")]
-        cleaned["email"] = email
     if "shift_type" in cleaned and cleaned["shift_type"] not in Member.ShiftType.values:
         errors["shift_type"] = [_("Choose standard or ftop.")]
+    for name, limit in TEXT_LIMITS.items():
+        if name not in errors and isinstance(cleaned.get(name), str) and len(cleaned[name]) > limit:
+            errors[name] = [_("At most %(n)d characters.") % {"n": limit}]
+    return cleaned, errors
+
+
+def _clean_member_fields(fields: dict, *, instance: Member | None = None) -> dict:
+    cleaned, errors = member_fields_errors(fields)
+    if "email" in cleaned and "email" not in errors:
+        others = Member.objects.filter(email__iexact=cleaned["email"])
+        if instance is not None:
+            others = others.exclude(pk=instance.pk)
+        if others.exists():
+            errors["email"] = [_("Another member already uses this e-mail address.")]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -277,7 +305,7 @@ def shift_type_set(*, member: Member, shift_type: str, today: datetime.date, by=
     return member
 
 
-def _subscription_facts(member: Member, subscriptions) -> list[ms.SubscriptionFacts]:
+def _subscription_facts(member: Member, subscriptions, *, held_only: bool = True) -> list[ms.SubscriptionFacts]:
     return [
         ms.SubscriptionFacts(
             class_code=sub.share_class.code,
@@ -290,7 +318,7 @@ def _subscription_facts(member: Member, subscriptions) -> list[ms.SubscriptionFa
             payments=tuple((p.paid_on, p.signed_amount) for p in sub.payments.all()),
         )
         for sub in subscriptions
-        if sub.redemption_requested_on is None
+        if sub.redemption_requested_on is None or not held_only
     ]
 
 
@@ -607,7 +635,7 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
         raise RuleViolation("not_allowed", _("Redeem every share before anonymising."))
     member.first_name = _("Anonymised")
     member.last_name = member.display_number
-    member.email = f"anonymised-{member.member_number}@invalid"
+    member.email = f"anonymised-{member.member_number}@anonymised.invalid"  # a valid address of a reserved domain (RFC 2606)
     for name in ("phone", "address", "postal_code", "city", "notes", "left_reason", "blocked_reason"):
         setattr(member, name, "")
     member.birth_date = None
@@ -664,3 +692,384 @@ def member_login_create(*, member: Member, by=None):
     member.save(update_fields=["user", "updated_at"])
     _log(member, "login_created", user.username, by)
     return user
+
+
+# --- bringing a coop in (CONTRACT.md §7) --------------------------------------------------------
+# The interchange importer writes thousands of members at once: these services take what
+# `member_create`, `share_subscribe`, `payment_record` and `associate_add` cannot (numbers and
+# cards kept from the previous system, past dates, payments already made), check the same rules,
+# and write in bulk (a constant number of queries per call). They send no signal: the importer
+# computes the working statuses of everyone it touched at the end, in bulk, as update_statuses does.
+# Errors are one ValidationError keyed "<row index>:<field>".
+
+IMPORTED = "imported"
+
+
+def _row_errors(errors: dict[str, list[str]], index: int, field: str, message: str) -> None:
+    errors.setdefault(f"{index}:{field}", []).append(str(message))
+
+
+def card_barcode_errors(code: str, *, member_number: int | None = None, associate: bool = False) -> str | None:
+    """What is wrong with a card barcode brought from another system (None: nothing).
+
+    Any valid EAN-13 may be kept, except codes this project issues to others: `0421` cards belong
+    to associates, and a `0420` card is the card of the member whose number it carries."""
+    if not is_valid_ean13(code):
+        return _("Not a valid EAN-13 barcode (13 digits and a correct check digit).")
+    if code.startswith(MEMBER_PREFIX):
+        if associate:
+            return _("Codes starting 0420 are the cards of members; leave it empty to make one.")
+        if member_number is None or code != member_barcode(member_number):
+            return _("A code starting 0420 is the card of the member whose number it carries (%(code)s is member %(number)s's).") % {
+                "code": code, "number": format_member_number(int(code[4:12]) or 0)}
+    if code.startswith(ASSOCIATE_PREFIX) and not associate:
+        return _("Codes starting 0421 are the cards of household associates.")
+    return None
+
+
+def _chunks(items, size: int = 5000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def cards_taken(codes) -> set[str]:
+    """Which of these card barcodes a member or an associate already holds (chunked queries)."""
+    taken: set[str] = set()
+    for chunk in _chunks(codes):
+        taken.update(Member.objects.filter(card_barcode__in=chunk).values_list("card_barcode", flat=True))
+        taken.update(Associate.objects.filter(card_barcode__in=chunk).values_list("card_barcode", flat=True))
+    return taken
+
+
+def sequence_raise(name: str, value: int) -> int:
+    """Make a gap-free sequence end at least at `value` (numbers brought by an import): the next
+    number issued is one more than the highest ever issued or imported. Call inside the
+    transaction that writes the numbers."""
+    seq = _locked_sequence(name)
+    if value > seq.last_value:
+        seq.last_value = value
+        seq.save(update_fields=["last_value"])
+    return seq.last_value
+
+
+def _prepared(member: Member) -> Member:
+    """What Member.save() sets, for bulk_create."""
+    from .text import search_key
+
+    member.calendar_token = member.calendar_token or secrets.token_urlsafe(32)
+    member.search_name = search_key(f"{member.first_name} {member.last_name}")
+    return member
+
+
+IMPORT_MEMBER_FIELDS = (
+    "first_name", "last_name", "email", "phone", "address", "postal_code", "city", "notes", "birth_date",
+    "joined_on", "shift_type", "low_income", "work_start_date", "left_on", "blocked_reason",
+)
+
+
+@transaction.atomic
+def members_import(*, rows: list[dict], today: datetime.date, by=None) -> list[Member]:
+    """Register members brought from a coop's previous system, in bulk: `member_create` for many,
+    keeping their member numbers and card barcodes, with past dates.
+
+    Each row: the fields of IMPORT_MEMBER_FIELDS, `member_number` (None: the next numbers after the
+    highest ever issued or imported, in row order) and `card_barcode` (None: made as usual). The
+    rules of `member_create` hold (names, a valid e-mail no other member uses, a known shift type,
+    no joining date in the future), plus: numbers and cards no member or associate holds, cards
+    valid EAN-13 codes (`card_barcode_errors`), a leaving date between joining and today. The shift
+    type holds from `joined_on`; a member who left is `left` from `left_on` (their subscriptions,
+    imported next, are marked for redemption then). The member sequence ends at the highest number.
+    """
+    errors: dict[str, list[str]] = {}
+    cleaned_rows = []
+    for index, row in enumerate(rows):
+        unknown = set(row) - {*IMPORT_MEMBER_FIELDS, "member_number", "card_barcode"}
+        if unknown:
+            raise ValueError(f"unknown member fields {sorted(unknown)}")
+        cleaned, field_errors = member_fields_errors({k: row.get(k) for k in ("first_name", "last_name", "email", "shift_type")})
+        for field, messages in field_errors.items():
+            for message in messages:
+                _row_errors(errors, index, field, message)
+        joined_on, left_on = row["joined_on"], row.get("left_on")
+        if joined_on > today:
+            _row_errors(errors, index, "joined_on", _("The joining date cannot be in the future."))
+        if left_on is not None and not joined_on <= left_on <= today:
+            _row_errors(errors, index, "left_on", _("The leaving date is between the joining date and today."))
+        number = row.get("member_number")
+        if number is not None and not 1 <= number <= 99_999_999:
+            _row_errors(errors, index, "member_number", _("Member numbers run from 1 to 99,999,999."))
+        if row.get("card_barcode") and number is not None:
+            problem = card_barcode_errors(row["card_barcode"], member_number=number)
+            if problem:
+                _row_errors(errors, index, "card_barcode", problem)
+        cleaned_rows.append({**row, **cleaned})
+    given = [r["member_number"] for r in cleaned_rows if r.get("member_number")]
+    emails = [r["email"].lower() for r in cleaned_rows]
+    taken_numbers, taken_emails = set(), set()
+    for chunk in _chunks(given):
+        taken_numbers.update(Member.objects.filter(member_number__in=chunk).values_list("member_number", flat=True))
+    for chunk in _chunks(emails):
+        taken_emails.update(Member.objects.annotate(lower_email=Lower("email")).filter(lower_email__in=chunk).values_list("lower_email", flat=True))
+    cards = cards_taken([r["card_barcode"] for r in cleaned_rows if r.get("card_barcode")])
+    seen_numbers, seen_emails, seen_cards = set(), set(), set()
+    for index, row in enumerate(cleaned_rows):
+        number, email, card = row.get("member_number"), row["email"].lower(), row.get("card_barcode")
+        if number is not None and (number in taken_numbers or number in seen_numbers):
+            _row_errors(errors, index, "member_number", _("Another member already has this number."))
+        if email in taken_emails or email in seen_emails:
+            _row_errors(errors, index, "email", _("Another member already uses this e-mail address."))
+        if card and (card in cards or card in seen_cards):
+            _row_errors(errors, index, "card_barcode", _("Another member or associate already holds this card."))
+        seen_numbers.add(number)
+        seen_emails.add(email)
+        seen_cards.add(card)
+    if errors:
+        raise ValidationError(errors)
+    next_number = max([_locked_sequence("member").last_value, *given]) + 1
+    members = []
+    for row in cleaned_rows:
+        number = row.get("member_number")
+        if number is None:
+            number, next_number = next_number, next_number + 1
+        fields = {name: row.get(name) for name in IMPORT_MEMBER_FIELDS}
+        for name in ("phone", "address", "postal_code", "city", "notes", "blocked_reason"):
+            fields[name] = (fields[name] or "").strip()
+        fields["low_income"] = bool(fields["low_income"])
+        member = Member(
+            member_number=number,
+            card_barcode=row.get("card_barcode") or member_barcode(number),
+            shift_type_since=row["joined_on"],
+            work_start_date_manual=False,
+            membership=Member.Membership.LEFT if fields["left_on"] else Member.Membership.NONE,
+            left_reason=_("Left before the import") if fields["left_on"] else "",
+            **fields,
+        )
+        members.append(_prepared(member))
+    cards = [m.card_barcode for m in members if m.card_barcode not in seen_cards]
+    clash = cards_taken(cards)
+    if clash:  # a made card that an imported associate or member already holds
+        raise ValidationError({f"{i}:card_barcode": [_("The card made for this member is already held: give one.")]
+                               for i, m in enumerate(members) if m.card_barcode in clash})
+    Member.objects.bulk_create(members, batch_size=1000)
+    sequence_raise("member", max(m.member_number for m in members) if members else 0)
+    MemberStateChange.objects.bulk_create([
+        MemberStateChange(member=m, field=field, value=value, effective_date=m.joined_on)
+        for m in members
+        for field, value in (("membership", Member.Membership.NONE), ("shift_type", m.shift_type))
+    ], batch_size=2000)
+    MemberStateChange.objects.bulk_create([
+        MemberStateChange(member=m, field="membership", value=Member.Membership.LEFT, effective_date=m.left_on)
+        for m in members if m.left_on
+    ], batch_size=2000)
+    author = by if by and by.pk else None
+    MemberEvent.objects.bulk_create([MemberEvent(member=m, kind=IMPORTED, detail="", author=author) for m in members], batch_size=2000)
+    return members
+
+
+@transaction.atomic
+def subscriptions_import(*, rows: list[dict], today: datetime.date, by=None) -> list[ShareSubscription]:
+    """Record share subscriptions and their payments brought from a coop's previous system, in
+    bulk: `share_subscribe` and `payment_record` for many, with past dates and the payments already
+    made (any amount, possibly none yet).
+
+    Each row: `member`, `share_class`, `quantity`, `instalments`, `subscribed_on`, `payments` =
+    [(paid_on, amount, method, reference)]. The rules of those services hold: a quantity of at
+    least 1, 1 to the parameter's instalments, a payment method of the office, nothing dated in the
+    future, no payment before its subscription, no overpayment. A negative amount is the
+    redemption of a member who left (the subscription is then redeemed on that date). A member who
+    left has every subscription marked for redemption on their leaving date. The first-subscription
+    minimum is not checked: these are past subscriptions (the membership shows what they hold).
+    Call `memberships_settle` afterwards."""
+    params = CoopParameters.current()
+    errors: dict[str, list[str]] = {}
+    office_methods = set(Payment.Method.values) - {Payment.Method.STRIPE}
+    for index, row in enumerate(rows):
+        member, subscribed_on = row["member"], row["subscribed_on"]
+        if not isinstance(row["quantity"], int) or row["quantity"] < 1:
+            _row_errors(errors, index, "quantity", _("The quantity must be at least 1."))
+        if not isinstance(row["instalments"], int) or not 1 <= row["instalments"] <= params.max_instalments:
+            _row_errors(errors, index, "instalments", _("Choose between 1 and %(max)d instalments.") % {"max": params.max_instalments})
+        if subscribed_on > today:
+            _row_errors(errors, index, "subscribed_on", _("A subscription cannot be dated in the future."))
+        amount = row["share_class"].unit_price * max(row["quantity"], 0) if isinstance(row["quantity"], int) else Decimal(0)
+        paid = Decimal("0")
+        for paid_on, value, method, _reference in sorted(row["payments"], key=lambda p: p[0]):
+            if method not in office_methods:
+                _row_errors(errors, index, "payment_method", _("Choose cash, cheque, transfer or card."))
+            if paid_on > today:
+                _row_errors(errors, index, "paid_on", _("A payment cannot be dated in the future."))
+            elif paid_on < subscribed_on:
+                _row_errors(errors, index, "paid_on", _("A payment cannot be dated before its subscription (%(date)s).") % {"date": subscribed_on.isoformat()})
+            if value == 0 or value != value.quantize(Decimal("0.01")):
+                _row_errors(errors, index, "amount", _("An amount is not zero and has at most two decimals."))
+            if value < 0 and member.left_on is None:
+                _row_errors(errors, index, "amount", _("A negative amount is the redemption of a member who left."))
+            paid += value
+            if paid > amount:
+                _row_errors(errors, index, "amount", _("This would overpay the subscription: %(amount)s € are due.") % {"amount": number_format(amount, 2)})
+            if paid < 0:
+                _row_errors(errors, index, "amount", _("More is refunded than was paid."))
+    if errors:
+        raise ValidationError(errors)
+    author = by if by and by.pk else None
+    subscriptions = []
+    for row in rows:
+        member, share_class = row["member"], row["share_class"]
+        redeemed = [p for p in row["payments"] if p[1] < 0]
+        left_on = member.left_on
+        subscriptions.append(ShareSubscription(
+            member=member, share_class=share_class, quantity=row["quantity"], unit_price=share_class.unit_price,
+            amount=share_class.unit_price * row["quantity"], instalments=row["instalments"], subscribed_on=row["subscribed_on"],
+            created_by=author,
+            redemption_requested_on=left_on,
+            redemption_due_on=left_on + datetime.timedelta(days=params.redemption_delay_days) if left_on else None,
+            redeemed_on=max(p[0] for p in redeemed) if redeemed else None,
+        ))
+    ShareSubscription.objects.bulk_create(subscriptions, batch_size=1000)
+    payments = [
+        Payment(
+            subscription=sub, kind=Payment.Kind.PAYMENT if amount > 0 else Payment.Kind.REDEMPTION, amount=abs(amount),
+            method=method, paid_on=paid_on, reference=(reference or "")[:255], recorded_by=author,
+        )
+        for sub, row in zip(subscriptions, rows, strict=True)
+        for paid_on, amount, method, reference in sorted(row["payments"], key=lambda p: p[0])
+    ]
+    Payment.objects.bulk_create(payments, batch_size=2000)
+    MemberEvent.objects.bulk_create([
+        MemberEvent(member=sub.member, kind="subscribed", detail=f"{sub.quantity} x {sub.share_class.code}, {sub.instalments} instalment(s)",
+                    author=author)
+        for sub in subscriptions
+    ], batch_size=2000)
+    return subscriptions
+
+
+def memberships_settle(*, member_ids, today: datetime.date) -> int:
+    """Compute and store the membership and work start date of these members as of `today`, in
+    bulk, and date their history as `membership_refresh` does (from the day the membership really
+    began); a member who left gets the membership they had before leaving in the history, dated
+    likewise. No signal is sent: the caller recomputes their working statuses. Returns how many
+    members changed."""
+    overdue_days = CoopParameters.current().instalment_overdue_days
+    changed_total = 0
+    for chunk in _chunks(member_ids, 2000):
+        members = list(_members_with_ledger(Member.objects.filter(pk__in=chunk)).order_by("pk"))
+        history: dict[int, list[MemberStateChange]] = {}
+        for row in MemberStateChange.objects.filter(member_id__in=chunk, field="membership").order_by("effective_date", "id"):
+            history.setdefault(row.member_id, []).append(row)
+        changed, rows = [], []
+        for member in members:
+            subs = list(member.subscriptions.all())
+            rows_of = history.get(member.pk, [])
+            before = (member.membership, member.work_start_date)
+            if member.left_on is not None:
+                # The membership held until the day before leaving, from the subscriptions as they
+                # were then (leaving marked them for redemption).
+                facts = [
+                    f for sub, f in zip(subs, _subscription_facts(member, subs, held_only=False), strict=True)
+                    if sub.redemption_requested_on in (None, member.left_on)
+                ]
+                if member.work_start_date is None and not member.work_start_date_manual:
+                    member.work_start_date = ms.first_active_date(facts, overdue_days=overdue_days)
+                last_day = member.left_on - datetime.timedelta(days=1)
+                value = ms.membership_status(facts, left=False, day=last_day, overdue_days=overdue_days)
+                if value != ms.NONE and last_day >= member.joined_on and not any(r.value == value for r in rows_of):
+                    since = ms.membership_since(facts, day=last_day, overdue_days=overdue_days, floor=member.joined_on)
+                    rows.append(MemberStateChange(member=member, field="membership", value=value, effective_date=since))
+                member.membership = Member.Membership.LEFT
+            else:
+                facts = _subscription_facts(member, subs)
+                _apply_membership(member, facts, today=today, overdue_days=overdue_days)
+                last = rows_of[-1] if rows_of else None
+                if last is None or last.value != member.membership:
+                    floor = last.effective_date if last is not None else member.joined_on
+                    since = ms.membership_since(facts, day=today, overdue_days=overdue_days, floor=floor)
+                    rows.append(MemberStateChange(member=member, field="membership", value=member.membership, effective_date=since))
+            if (member.membership, member.work_start_date) != before:
+                member.updated_at = timezone.now()
+                changed.append(member)
+        Member.objects.bulk_update(changed, ["membership", "work_start_date", "updated_at"], batch_size=1000)
+        MemberStateChange.objects.bulk_create(rows, batch_size=2000)
+        changed_total += len(changed)
+    return changed_total
+
+
+@transaction.atomic
+def associates_import(*, rows: list[dict], by=None) -> list[Associate]:
+    """Attach household associates brought from a coop's previous system, in bulk: `associate_add`
+    for many, keeping their cards. Each row: `member`, `first_name`, `last_name`, `card_barcode`
+    (None: the next associate number's card) and `removed_on` (the associates of a member who left
+    were removed when they left). The rules of `associate_add` hold: names, at most the parameter's
+    current associates per member (those already attached count), no member who left gets a
+    current one; a given card is a valid EAN-13 (`card_barcode_errors`) nobody holds; numbers are
+    free. The associate sequence ends at the highest number."""
+    params = CoopParameters.current()
+    errors: dict[str, list[str]] = {}
+    cleaned_rows = []
+    member_ids = {row["member"].pk for row in rows}
+    current: dict[int, int] = {}
+    for chunk in _chunks(member_ids):
+        for member_id in Associate.objects.filter(member_id__in=chunk, removed_on__isnull=True).values_list("member_id", flat=True):
+            current[member_id] = current.get(member_id, 0) + 1
+    cards = cards_taken([row["card_barcode"] for row in rows if row.get("card_barcode")])
+    for row in rows:
+        if (row.get("card_barcode") or "").startswith(ASSOCIATE_PREFIX) and row.get("associate_number") is None:
+            row["associate_number"] = int(row["card_barcode"][4:12])
+    numbers_given = [row["associate_number"] for row in rows if row.get("associate_number")]
+    numbers_taken = set()
+    for chunk in _chunks(numbers_given):
+        numbers_taken.update(Associate.objects.filter(associate_number__in=chunk).values_list("associate_number", flat=True))
+    seen_cards = set()
+    for index, row in enumerate(rows):
+        fields, field_errors = member_fields_errors({"first_name": row["first_name"], "last_name": row["last_name"]})
+        for field, messages in field_errors.items():
+            for message in messages:
+                _row_errors(errors, index, field, message)
+        member, card = row["member"], row.get("card_barcode")
+        if row.get("removed_on") is None:
+            if member.left_on is not None:
+                _row_errors(errors, index, "member_number", _("This member has left the coop."))
+            current[member.pk] = current.get(member.pk, 0) + 1
+            if current[member.pk] > params.max_associates:
+                _row_errors(errors, index, "member_number", _("A member may attach at most %(max)d household associate(s).") % {"max": params.max_associates})
+        if card:
+            problem = card_barcode_errors(card, associate=True)
+            if problem:
+                _row_errors(errors, index, "card_barcode", problem)
+            elif card in cards or card in seen_cards:
+                _row_errors(errors, index, "card_barcode", _("Another member or associate already holds this card."))
+            elif card.startswith(ASSOCIATE_PREFIX) and int(card[4:12]) != row["associate_number"]:
+                _row_errors(errors, index, "card_barcode", _("A code starting 0421 is the card of the associate whose number it carries."))
+            seen_cards.add(card)
+        number = row.get("associate_number")
+        if number is not None and (number in numbers_taken or numbers_given.count(number) > 1 or not 1 <= number <= 99_999_999):
+            _row_errors(errors, index, "card_barcode", _("Another associate already has this number."))
+        cleaned_rows.append({**row, **fields})
+    if errors:
+        raise ValidationError(errors)
+    next_number = max([_locked_sequence("associate").last_value, *numbers_given]) + 1
+    associates = []
+    from .text import search_key
+
+    for row in cleaned_rows:
+        card = row.get("card_barcode")
+        number = row.get("associate_number")
+        if number is None:
+            number, next_number = next_number, next_number + 1
+        associates.append(Associate(
+            member=row["member"], associate_number=number, card_barcode=card or associate_barcode(number),
+            first_name=row["first_name"], last_name=row["last_name"], removed_on=row.get("removed_on"),
+            search_name=search_key(f"{row['first_name']} {row['last_name']}"),
+        ))
+    made = cards_taken([a.card_barcode for a in associates if a.card_barcode not in seen_cards])
+    if made:
+        raise ValidationError({f"{i}:card_barcode": [_("The card made for this associate is already held: give one.")]
+                               for i, a in enumerate(associates) if a.card_barcode in made})
+    Associate.objects.bulk_create(associates, batch_size=1000)
+    if associates:
+        sequence_raise("associate", max(a.associate_number for a in associates))
+    author = by if by and by.pk else None
+    MemberEvent.objects.bulk_create([
+        MemberEvent(member=a.member, kind="associate_added", detail=f"{a.first_name} {a.last_name}", author=author) for a in associates
+    ], batch_size=2000)
+    return associates

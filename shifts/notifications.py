@@ -15,8 +15,6 @@ member about their own obligations.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime
 import logging
 import zoneinfo
@@ -29,6 +27,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from coopmarket import queueing
+from coopmarket.queueing import muted  # noqa: F401 (the hooks' switch, used as notifications.muted())
 from members.models import CoopParameters, Member
 
 from . import status as st
@@ -68,28 +68,10 @@ def coop_zone() -> zoneinfo.ZoneInfo:
 
 # --- hooks the services call after commit -----------------------------------------------------
 
-_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("coop_notifications_muted", default=False)
-
-
-@contextlib.contextmanager
-def muted():
-    """No message is queued inside this block (nor by on-commit hooks run when it commits)."""
-    token = _muted.set(True)
-    try:
-        yield
-    finally:
-        _muted.reset(token)
-
-
 def _enqueue(task_name: str, *args) -> None:
-    if _muted.get():
-        return
     from . import tasks
 
-    try:
-        getattr(tasks, task_name).delay(*args)
-    except Exception:  # a broker or mail server down must not undo or break the member's action
-        logger.exception("Could not queue %s%r", task_name, args)
+    queueing.enqueue(tasks, task_name, *args)
 
 
 def booked(registration_id: int) -> None:

@@ -196,3 +196,78 @@ def timeline_facts(member: Member) -> dict:
         "exemptions": list(Exemption.objects.filter(member=member)),
         "extensions": list(Extension.objects.filter(member=member).select_related("author")),
     }
+
+
+# --- the interchange files (CONTRACT.md §7) -----------------------------------------------------
+
+def _chunked(items, size: int = 5000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def templates_for_import(*, today: datetime.date) -> list[ShiftTemplate]:
+    """Every template, with `holders` = members holding its slot on or after `today`."""
+    return list(ShiftTemplate.objects.annotate(
+        holders=Count("slots", filter=Q(slots__end_date__isnull=True) | Q(slots__end_date__gte=today)),
+    ).order_by("pk"))
+
+
+def standings_of(member_ids) -> dict[int, dict]:
+    """What an import compares for members already there: the open slot's template, leaves,
+    exemptions, extension grant dates, and the opening counters imported before (or None)."""
+    facts: dict[int, dict] = {}
+
+    def of(member_id: int) -> dict:
+        return facts.setdefault(member_id, {"slot": None, "leave": [], "exemption": [], "extensions": [], "opening": None})
+
+    for chunk in _chunked(member_ids):
+        for member_id, template_id in SlotAssignment.objects.filter(member_id__in=chunk, end_date__isnull=True).values_list("member_id", "template_id"):
+            of(member_id)["slot"] = template_id
+        for model, key in ((Leave, "leave"), (Exemption, "exemption")):
+            for member_id, start, end in model.objects.filter(member_id__in=chunk).values_list("member_id", "start", "end"):
+                of(member_id)[key].append((start, end))
+        for member_id, granted_on in Extension.objects.filter(member_id__in=chunk).values_list("member_id", "granted_on"):
+            of(member_id)["extensions"].append(granted_on)
+        openings = (
+            CounterEvent.objects.filter(member_id__in=chunk, kind=CounterEvent.Kind.OPENING).values("member_id")
+            .annotate(s=Sum("standard_points"), f=Sum("ftop_points"))
+        )
+        for row in openings:
+            of(row["member_id"])["opening"] = (row["s"], row["f"])
+    return facts
+
+
+def interchange_absences():
+    """(kind, rows of (member id, start, end, reason)) for leaves and exemptions, for the export."""
+    return [
+        ("leave", Leave.objects.order_by("member_id", "start").values_list("member_id", "start", "end", "reason").iterator(chunk_size=5000)),
+        ("exemption", Exemption.objects.order_by("member_id", "start").values_list("member_id", "start", "end", "reason").iterator(chunk_size=5000)),
+    ]
+
+
+def interchange_extensions():
+    """Rows of (member id, granted on, start, end, reason), for the export."""
+    return Extension.objects.order_by("member_id", "granted_on", "id").values_list("member_id", "granted_on", "start", "end", "reason").iterator(chunk_size=5000)
+def hours_worked_by_month(*, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Person-hours worked per month between two dates included: each attended registration x its
+    shift's length, with `people` (distinct members who worked that month). One query."""
+    from django.db.models import DurationField, ExpressionWrapper
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        Registration.objects.filter(LIVE, attendance=Registration.Attendance.ATTENDED, shift__date__gte=start, shift__date__lte=end)
+        .annotate(month=TruncMonth("shift__date"))
+        .order_by().values("month")
+        .annotate(
+            length=Sum(ExpressionWrapper(F("shift__end") - F("shift__start"), output_field=DurationField())),
+            people=Count("member", distinct=True),
+        )
+        .order_by("month")
+    )
+    result = []
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
+        length = row["length"] or datetime.timedelta(0)
+        result.append({"month": month, "seconds": int(length.total_seconds()), "people": row["people"]})
+    return result

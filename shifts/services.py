@@ -80,26 +80,34 @@ LEDGER_FIELDS = ("pk", "member_id", "date", "kind", "standard_points", "ftop_poi
 
 
 def _orders(rows) -> dict[int, int]:
-    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces."""
+    """Each row's place in its day: a re-resolved row keeps the place of the row it replaces.
+    (Rows come in primary-key order; only re-resolved rows need a lookup.)"""
     orders: dict[int, int] = {}
-    for row in sorted(rows, key=lambda r: r[0]):
-        pk, supersedes = row[0], row[7]
-        orders[pk] = orders.get(supersedes, supersedes) if supersedes else pk
+    for row in rows:
+        supersedes = row[7]
+        if supersedes:
+            orders[row[0]] = orders.get(supersedes, supersedes)
     return orders
+
+
+def _events_of(rows) -> list[st.Event]:
+    """Ledger rows as value tuples (LEDGER_FIELDS, in primary-key order) -> replay events."""
+    orders = _orders(rows)
+    event = st.Event
+    return [event(r[2], r[3], r[4], r[5], r[0], r[6], orders.get(r[0], r[0])) for r in rows]
 
 
 def _views(rows) -> tuple[list[st.Event], list[st.LedgerRow]]:
     """Ledger rows as value tuples (LEDGER_FIELDS) -> replay events and re-resolution rows."""
+    rows = sorted(rows, key=lambda r: r[0])
     orders = _orders(rows)
     voided = {r[6] for r in rows if r[6] is not None}
-    events, ledger = [], []
-    for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows:
-        events.append(st.Event(date, kind, std, ftop, seq=pk, voids=reverses, order=orders[pk]))
-        ledger.append(st.LedgerRow(
-            date, kind, std, ftop, seq=pk, order=orders[pk], voided=reverses is not None or pk in voided, cause=cause,
-            points=points or 0, counter=counter or st.STANDARD,
-        ))
-    return events, ledger
+    ledger = [
+        st.LedgerRow(date, kind, std, ftop, pk, orders.get(pk, pk), reverses is not None or pk in voided, cause,
+                     points or 0, counter or st.STANDARD)
+        for pk, _member, date, kind, std, ftop, reverses, _sup, cause, points, counter in rows
+    ]
+    return _events_of(rows), ledger
 
 
 def _ledger_of(member: Member) -> list[tuple]:
@@ -400,9 +408,12 @@ def template_update(*, template: ShiftTemplate, now: datetime.datetime, **fields
     return template
 
 
-def _slot_holders_by_template(template_ids) -> dict[int, list[SlotAssignment]]:
+def _slot_holders_by_template(template_ids, member_ids=None) -> dict[int, list[SlotAssignment]]:
     holders: dict[int, list[SlotAssignment]] = {}
-    for slot in SlotAssignment.objects.filter(template_id__in=template_ids).select_related("member"):
+    slots = SlotAssignment.objects.filter(template_id__in=template_ids)
+    if member_ids is not None:
+        slots = slots.filter(member_id__in=member_ids)
+    for slot in slots.select_related("member"):
         holders.setdefault(slot.template_id, []).append(slot)
     return holders
 
@@ -447,9 +458,12 @@ def shifts_generate(*, start: datetime.date, end: datetime.date) -> dict[str, in
     return {"shifts": len(new_shifts), "registrations": registrations}
 
 
-def _regular_registrations_for(*, start: datetime.date, end: datetime.date, template_ids, member: Member | None = None) -> int:
-    """Create the missing regular registrations of slot holders on shifts in [start, end]."""
-    holders = _slot_holders_by_template(template_ids)
+def _regular_registrations_for(*, start: datetime.date, end: datetime.date, template_ids, member: Member | None = None,
+                               member_ids=None) -> int:
+    """Create the missing regular registrations of slot holders (or of `member_ids`) on shifts in [start, end]."""
+    if member_ids is not None and not Shift.objects.filter(template_id__in=template_ids, date__gte=start, date__lte=end).exists():
+        return 0  # nothing generated there yet: the holders need not be read
+    holders = _slot_holders_by_template(template_ids, member_ids)
     if member is not None:
         holders = {tid: [s for s in slots if s.member_id == member.pk] for tid, slots in holders.items()}
     member_ids = {s.member_id for slots in holders.values() for s in slots}
@@ -972,7 +986,7 @@ class Facts:
         return _views(self.rows.get(member_id, []))
 
     def events(self, member_id: int) -> list[st.Event]:
-        return self.views(member_id)[0]
+        return _events_of(self.rows.get(member_id, []))
 
 
 def _members_for_job():
@@ -1023,12 +1037,16 @@ def cycle_charges_write(*, today: datetime.date) -> int:
     return _charges_write(today=today)[0]
 
 
-def _charges_write(*, today: datetime.date) -> tuple[int, set[int]]:
+def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple[int, set[int]]:
     """Write the charges of the cycle starts to process (see `cycle_starts_to_charge`) for every
     FTOP member who owes them, each from the counter as it stands on its date (that day's shift
     events included), re-resolving any later row it changes; mark the cycle starts processed.
     From the first run on a cycle start D, the stored counters include D's charge. Returns the
-    number of charges and the ids of the members charged (their status is recomputed next)."""
+    number of charges and the ids of the members charged (their status is recomputed next).
+
+    With `trust_stored` (the stored counters and unsubscription marks are those of the current
+    status computation), a member with nothing dated after a single cycle start is charged from
+    the stored FTOP counter, without reading their ledger: the common case, at any size."""
     starts = cycle_starts_to_charge(today=today)
     if not starts:
         return 0, set()
@@ -1038,48 +1056,95 @@ def _charges_write(*, today: datetime.date) -> tuple[int, set[int]]:
     candidates = _members_for_job().filter(has_work_shares=True).filter(
         Q(shift_type=Member.ShiftType.FTOP) | Q(pk__in=ftop_lately.values("member_id"))
     )
-    label = _("Cycle charge")
     charged: set[int] = set()
     per_start = dict.fromkeys(starts, 0)
     for ids in _chunks(candidates):
         chunk = Member.objects.filter(pk__in=ids)
-        members = list(chunk.only("pk", "shift_type"))
-        facts = _bulk_facts(chunk)
+        members = list(chunk.only("pk", "shift_type", "counter_ftop"))
         memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
-        charged_through = _charged_through(chunk)
-        pending = []
-        for member in members:
-            type_on = _shift_type_on(shift_types.get(member.pk, []), member.shift_type)
-            events, ledger = facts.views(member.pk)
-            owed, resolutions = [], []
-            for start in starts:
-                if not st.owes_cycle_charge(
-                    start, membership_history=memberships.get(member.pk, []), shift_type_history=shift_types.get(member.pk, []),
-                    leaves=facts.leaves.get(member.pk, []), exemptions=facts.exemptions.get(member.pk, []), events=events,
-                    rules=r, charged_through=charged_through.get(member.pk),
-                ):
-                    continue
-                owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
-                # The next cycle start is judged with this charge in place (it may unsubscribe).
-                resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=r)
-                events = st.events_after(ledger, resolutions)
-            if owed:
-                pending.append((member, resolutions, owed))
-        touched = {res.row.seq for _m, resolutions, _o in pending for res in resolutions if res.row.seq is not None}
-        touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending for res in resolutions if res.stale_transfer}
-        stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)} if touched else {}
-        plan = _Plan(stored)
-        for member, resolutions, owed in pending:
-            _resolve_into(plan, member, stored, resolutions, new_fields=[
-                {"kind": st.CYCLE_CHARGE, "date": row.date, "cycle_start": row.date, "reason": label} for row in owed
-            ])
-            charged.add(member.pk)
-            for row in owed:
-                per_start[row.date] += 1
-        plan.save()
+        judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk)}
+        slow = members
+        if trust_stored and len(starts) == 1:
+            later = set(CounterEvent.objects.filter(member_id__in=ids, date__gt=starts[0]).values_list("member_id", flat=True))
+            slow = [m for m in members if m.pk in later]
+            _charge_from_stored([m for m in members if m.pk not in later], starts[0], judge=judge, rules=r,
+                                charged=charged, per_start=per_start)
+        if slow:
+            _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
     for start in starts:
         CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
     return sum(per_start.values()), charged
+
+
+def _owes(member: Member, start: datetime.date, *, judge: dict, leaves, exemptions, events, rules: st.Rules) -> bool:
+    return st.owes_cycle_charge(
+        start, membership_history=judge["memberships"].get(member.pk, []), shift_type_history=judge["shift_types"].get(member.pk, []),
+        leaves=leaves.get(member.pk, []), exemptions=exemptions.get(member.pk, []), events=events, rules=rules,
+        charged_through=judge["charged_through"].get(member.pk),
+    )
+
+
+def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, rules, charged, per_start) -> None:
+    """Members with nothing dated after the cycle start: the FTOP counter just before the charge
+    is the stored one, and the charge comes last in their ledger (nothing to re-resolve).
+    Unsubscription in the window is read from the unsubscription and re-enrolment rows."""
+    if not members:
+        return
+    ids = [m.pk for m in members]
+    periods = {}
+    for model in (Leave, Exemption):
+        periods[model] = {}
+        for member_id, a, b in model.objects.filter(member_id__in=ids).values_list("member_id", "start", "end"):
+            periods[model].setdefault(member_id, []).append(st.Period(a, b))
+    marks: dict[int, list[st.Event]] = {}
+    rows = CounterEvent.objects.filter(member_id__in=ids, kind__in=(st.UNSUBSCRIBED_MARK, st.REENROL), reversed_by__isnull=True)
+    for pk, member_id, date, kind in rows.order_by("pk").values_list("pk", "member_id", "date", "kind"):
+        marks.setdefault(member_id, []).append(st.Event(date, kind, seq=pk))
+    label = _("Cycle charge")
+    new_rows = []
+    for member in members:
+        if not _owes(member, start, judge=judge, leaves=periods[Leave], exemptions=periods[Exemption],
+                     events=marks.get(member.pk, []), rules=rules):
+            continue
+        (_kind, d_std, d_ftop), = st.resolve(st.CYCLE_CHARGE, shift_type=st.FTOP, standard=0, ftop=member.counter_ftop, rules=rules)
+        new_rows.append(CounterEvent(member_id=member.pk, date=start, kind=st.CYCLE_CHARGE, standard_points=d_std,
+                                     ftop_points=d_ftop, cycle_start=start, reason=label))
+        charged.add(member.pk)
+        per_start[start] += 1
+    CounterEvent.objects.bulk_create(new_rows, batch_size=2000)
+
+
+def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, judge, rules, charged, per_start) -> None:
+    """The general case: each member's ledger is read, the charges placed and what follows them
+    re-resolved (a late run, several cycle starts, events dated after the cycle start)."""
+    facts = _bulk_facts(Member.objects.filter(pk__in=[m.pk for m in members]))
+    pending = []
+    for member in members:
+        type_on = _shift_type_on(judge["shift_types"].get(member.pk, []), member.shift_type)
+        events, ledger = facts.views(member.pk)
+        owed, resolutions = [], []
+        for start in starts:
+            if not _owes(member, start, judge=judge, leaves=facts.leaves, exemptions=facts.exemptions, events=events, rules=rules):
+                continue
+            owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
+            # The next cycle start is judged with this charge in place (it may unsubscribe).
+            resolutions = st.resolve_ledger([*ledger, *owed], shift_type_on=type_on, rules=rules)
+            events = st.events_after(ledger, resolutions)
+        if owed:
+            pending.append((member, resolutions, owed))
+    touched = {res.row.seq for _m, resolutions, _o in pending for res in resolutions if res.row.seq is not None}
+    touched |= {res.stale_transfer.seq for _m, resolutions, _o in pending for res in resolutions if res.stale_transfer}
+    stored = {row.pk: row for row in CounterEvent.objects.filter(pk__in=touched)} if touched else {}
+    plan = _Plan(stored)
+    label = _("Cycle charge")
+    for member, resolutions, owed in pending:
+        _resolve_into(plan, member, stored, resolutions, new_fields=[
+            {"kind": st.CYCLE_CHARGE, "date": row.date, "cycle_start": row.date, "reason": label} for row in owed
+        ])
+        charged.add(member.pk)
+        for row in owed:
+            per_start[row.date] += 1
+    plan.save()
 
 
 def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
@@ -1207,7 +1272,7 @@ def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, in
         run = JobRun.objects.select_for_update().filter(name="update_statuses").first()
         engine = JobRun.objects.filter(name=STATUS_ENGINE).exists()
         last = run.last_date if run else None
-        charges, charged = _charges_write(today=today)
+        charges, charged = _charges_write(today=today, trust_stored=engine and last is not None and today >= last)
         if run is None:
             JobRun.objects.create(name="update_statuses", last_date=today)
         elif today > run.last_date:
@@ -1233,3 +1298,204 @@ def on_member_left(sender, member: Member, today: datetime.date, **kwargs) -> No
     """Leaving: the regular slot and every future booking are cancelled without points."""
     _end_slot(member, today, reason="left", cancel_from=today)
     _cancel_registrations_between(member, today, None, local_datetime(today, datetime.time.min), "left")
+
+
+# --- bringing a coop in (CONTRACT.md §7) --------------------------------------------------------
+
+def _import_errors(errors: dict[str, list[str]], index: int, field: str, message: str) -> None:
+    errors.setdefault(f"{index}:{field}", []).append(str(message))
+
+
+def _overlaps(a: st.Period, b: st.Period) -> bool:
+    return a.start <= (b.end or datetime.date.max) and b.start <= (a.end or datetime.date.max)
+
+
+def _opening_rows(opening: dict, *, opening_date: datetime.date, reason: str) -> list[st.LedgerRow]:
+    """The opening rows of one imported member: the counters on the day before the import; when
+    the member's current alert episode began earlier, the counters from that day and a marker
+    (no points) the day before the import, which says the import date."""
+    member = opening["member"]
+    applies = opening["standard"] if member.shift_type == Member.ShiftType.STANDARD else opening["ftop"]
+    episode = opening.get("episode_start")
+    if applies < 0 and episode is not None and episode < opening_date:
+        return [st.LedgerRow(episode, st.OPENING, opening["standard"], opening["ftop"]), st.LedgerRow(opening_date, st.OPENING)]
+    return [st.LedgerRow(opening_date, st.OPENING, opening["standard"], opening["ftop"])]
+
+
+@transaction.atomic
+def standing_import(*, slots: list[dict], absences: list[dict], extensions: list[dict], openings: list[dict],
+                    today: datetime.date, by=None) -> dict[str, int]:
+    """Write the shift standing of members brought from a coop's previous system, in bulk.
+
+    - `slots` {member, template, start_date}: `slot_assign` for many (a standard member who has
+      not left, at most one open slot, never more holders than the template's capacity, never a
+      generated shift over its capacity: refused naming the dates), start dates in the past too.
+    - `absences` {member, kind (leave|exemption), start, end, reason}: leaves and exemptions that
+      may have started in the past (a leave has an end; none overlaps another of its kind).
+    - `extensions` {member, granted_on, start, end, reason}: extensions already granted.
+    - `openings` {member, standard, ftop, episode_start, unsubscribed}: the counters as they stand
+      the day before the import, as `opening` rows (`_opening_rows`; a standard member's credit pays
+      their debt at once, as a transfer row), and an `unsubscribed` row for a member the previous
+      system had unsubscribed. These rows include every cycle charge up to the import date, so the
+      job charges these members nothing before the next cycle start.
+
+    Regular registrations are made on the shifts already generated from today. Statuses are left
+    to the caller (`statuses_recompute_all` for these members). Errors: one ValidationError keyed
+    "<list>.<row index>:<field>"."""
+    errors: dict[str, list[str]] = {}
+    author = by if by and by.pk else None
+    # The members as they stand now (their membership and work start date were just settled).
+    fresh = Member.objects.in_bulk({row["member"].pk for rows in (slots, absences, extensions, openings) for row in rows})
+    slots, absences, extensions, openings = (
+        [{**row, "member": fresh[row["member"].pk]} for row in rows] for rows in (slots, absences, extensions, openings)
+    )
+    template_ids = {row["template"].pk for row in slots}
+    templates = {t.pk: t for t in ShiftTemplate.objects.select_for_update().filter(pk__in=template_ids).order_by("pk")}
+    member_ids = {row["member"].pk for row in slots}
+    holders: dict[int, int] = dict(
+        SlotAssignment.objects.filter(template_id__in=template_ids).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values("template_id").annotate(n=Count("id")).values_list("template_id", "n")
+    )
+    open_slot = set(SlotAssignment.objects.filter(member_id__in=member_ids, end_date__isnull=True).values_list("member_id", flat=True))
+    for index, row in enumerate(slots):
+        member, template = row["member"], templates[row["template"].pk]
+        if member.shift_type != Member.ShiftType.STANDARD:
+            _import_errors(errors, index, "slots:slot_template", _("Only standard members hold a regular slot."))
+        if member.left_on is not None:
+            _import_errors(errors, index, "slots:slot_template", _("This member has left the coop."))
+        if member.pk in open_slot:
+            _import_errors(errors, index, "slots:slot_template", _("This member already holds a regular slot."))
+        open_slot.add(member.pk)
+        holders[template.pk] = holders.get(template.pk, 0) + 1
+        if holders[template.pk] > template.capacity:
+            _import_errors(errors, index, "slots:slot_template", _("Every place of this regular slot is taken (capacity %(n)d).") % {"n": template.capacity})
+    periods: dict[tuple[int, str], list[st.Period]] = {}
+    absent_ids = {row["member"].pk for row in absences}
+    for model, kind in ((Leave, "leave"), (Exemption, "exemption")):
+        for member_id, start, end in model.objects.filter(member_id__in=absent_ids).values_list("member_id", "start", "end"):
+            periods.setdefault((member_id, kind), []).append(st.Period(start, end))
+    for index, row in enumerate(absences):
+        if row["kind"] not in ("leave", "exemption"):
+            _import_errors(errors, index, "absences:kind", _("Choose leave or exemption."))
+            continue
+        if row["kind"] == "leave" and row["end"] is None:
+            _import_errors(errors, index, "absences:end", _("A leave has an end."))
+            continue
+        if row["end"] is not None and row["end"] < row["start"]:
+            _import_errors(errors, index, "absences:end", _("It ends before it starts."))
+            continue
+        period = st.Period(row["start"], row["end"])
+        known = periods.setdefault((row["member"].pk, row["kind"]), [])
+        if any(_overlaps(period, other) for other in known):
+            _import_errors(errors, index, "absences:start", _("This member already has a leave or an exemption of this kind in these dates."))
+        known.append(period)
+    for index, row in enumerate(extensions):
+        if row["end"] < row["start"]:
+            _import_errors(errors, index, "extensions:end", _("It ends before it starts."))
+        if row["granted_on"] > today:
+            _import_errors(errors, index, "extensions:granted_on", _("An extension cannot be granted in the future."))
+    for index, row in enumerate(openings):
+        if row["standard"] > 0:
+            _import_errors(errors, index, "openings:counter_standard", _("The standard counter is never above 0."))
+    if errors:
+        raise ValidationError(errors)
+
+    new_slots = [SlotAssignment(member=row["member"], template=templates[row["template"].pk], start_date=row["start_date"]) for row in slots]
+    SlotAssignment.objects.bulk_create(new_slots, batch_size=1000)
+    Leave.objects.bulk_create([
+        Leave(member=row["member"], start=row["start"], end=row["end"], reason=row.get("reason", ""), created_by=author)
+        for row in absences if row["kind"] == "leave"
+    ], batch_size=1000)
+    Exemption.objects.bulk_create([
+        Exemption(member=row["member"], start=row["start"], end=row["end"], reason=row.get("reason", ""), created_by=author)
+        for row in absences if row["kind"] == "exemption"
+    ], batch_size=1000)
+    Extension.objects.bulk_create([
+        Extension(member=row["member"], granted_on=row["granted_on"], start=row["start"], end=row["end"],
+                  reason=row.get("reason") or _("Imported"), author=author)
+        for row in extensions
+    ], batch_size=1000)
+
+    opening_date = today - datetime.timedelta(days=1)
+    reason = _("Imported")
+    r = rules()
+    mains, transfers, marks = [], [], []
+    for row in openings:
+        member = row["member"]
+        ledger = _opening_rows(row, opening_date=opening_date, reason=reason)
+        kind = member.shift_type
+        for resolution in st.resolve_ledger(ledger, shift_type_on=lambda day, kind=kind: kind, rules=r):
+            main = CounterEvent(member=member, date=resolution.row.date, kind=st.OPENING, standard_points=resolution.standard,
+                                ftop_points=resolution.ftop, reason=reason, author=author)
+            mains.append(main)
+            if resolution.transfer:
+                transfers.append((main, resolution.transfer))
+        if row.get("unsubscribed"):
+            marks.append(CounterEvent(member=member, date=opening_date, kind=st.UNSUBSCRIBED_MARK, reason=_("Unsubscribed before the import"),
+                                      author=author))
+    CounterEvent.objects.bulk_create(mains, batch_size=2000)
+    CounterEvent.objects.bulk_create([
+        CounterEvent(member_id=main.member_id, date=main.date, kind=st.TRANSFER, standard_points=moved, ftop_points=-moved, cause=main)
+        for main, moved in transfers
+    ], batch_size=2000)
+    CounterEvent.objects.bulk_create(marks, batch_size=2000)
+
+    registrations = 0
+    if new_slots:
+        full = _import_full_dates(new_slots, today=today)
+        if full:
+            raise ValidationError({
+                f"{index}:slots:slot_template": [
+                    _("The shift of this slot is already full on %(dates)s: start the slot after that, or free a seat first.")
+                    % {"dates": ", ".join(d.isoformat() for d in dates)}
+                ]
+                for index, dates in full.items()
+            })
+        registrations = _regular_registrations_for(start=today, end=datetime.date.max, template_ids=list(templates),
+                                                   member_ids={slot.member_id for slot in new_slots})
+    return {"slots": len(new_slots), "absences": len(absences), "extensions": len(extensions), "openings": len(mains),
+            "registrations": registrations}
+
+
+def _import_full_dates(new_slots: list[SlotAssignment], *, today: datetime.date) -> dict[int, list[datetime.date]]:
+    """Generated shifts from today on which the new slot holders would not all find a seat
+    (DOMAIN.md §4: a slot never skips a date silently): {slot index: dates}."""
+    template_ids = {slot.template_id for slot in new_slots}
+    shifts = list(
+        Shift.objects.filter(template_id__in=template_ids, date__gte=today, cancelled=False)
+        .annotate(n=Count("registrations", filter=Q(registrations__cancelled_at__isnull=True))).order_by("date")
+    )
+    absent = _absent_periods({slot.member_id for slot in new_slots})
+    full: dict[int, list[datetime.date]] = {}
+    for shift in shifts:
+        seats = shift.n
+        for index, slot in enumerate(new_slots):
+            if slot.template_id == shift.template_id and _regular_expected(slot, shift.date, absent):
+                seats += 1
+                if seats > shift.capacity:
+                    full.setdefault(index, []).append(shift.date)
+    return full
+
+
+def standings_export(*, today: datetime.date) -> dict[int, dict]:
+    """What the interchange files say of each member's standing (CONTRACT.md §7), as of `today`:
+    the open regular slot (template, start date), the start of the current alert episode when the
+    counter that applies is below 0, and whether they were unsubscribed automatically (and not
+    re-enrolled). Bulk reads, one replay per member."""
+    r = rules()
+    facts = _bulk_facts()
+    slots = {
+        member_id: (template_id, start)
+        for member_id, template_id, start in SlotAssignment.objects.filter(end_date__isnull=True).values_list("member_id", "template_id", "start_date")
+    }
+    standings = {}
+    for member_id, shift_type in Member.objects.values_list("pk", "shift_type").iterator(chunk_size=5000):
+        events = facts.events(member_id)
+        state = st.replay(events, shift_type=shift_type, day=today, rules=r) if events else st.ReplayState()
+        applies = state.standard if shift_type == Member.ShiftType.STANDARD else state.ftop
+        slot = slots.get(member_id)
+        standings[member_id] = {
+            "slot_template": slot[0] if slot else None, "slot_start_date": slot[1] if slot else None,
+            "alert_started_on": state.episode_start if applies < 0 else None, "unsubscribed": state.unsubscribed,
+        }
+    return standings

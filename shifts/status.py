@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import NamedTuple
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -76,9 +77,9 @@ class Rules:
 DEFAULT_RULES = Rules()
 
 
-@dataclass(frozen=True)
-class Event:
-    """One resolved counter event: its date, kind and the points it moved on each counter."""
+class Event(NamedTuple):
+    """One resolved counter event: its date, kind and the points it moved on each counter.
+    (A named tuple: the daily job builds millions of them.)"""
 
     date: datetime.date
     kind: str
@@ -175,8 +176,7 @@ def resolve_sequence(raw: Iterable[dict], *, shift_type: str, rules: Rules = DEF
 
 # --- re-resolution of a member's ledger (DOMAIN.md §3 "The charge on its own day", "Changed answers")
 
-@dataclass(frozen=True)
-class LedgerRow:
+class LedgerRow(NamedTuple):
     """A stored ledger row as the re-resolution sees it. `seq` None: a row about to be written."""
 
     date: datetime.date
@@ -265,7 +265,7 @@ def events_after(rows: Sequence[LedgerRow], resolutions: Sequence[Resolution]) -
     return events
 
 
-@dataclass
+@dataclass(slots=True)
 class ReplayState:
     standard: int = 0
     ftop: int = 0
@@ -277,7 +277,8 @@ class ReplayState:
     last_reenrol: datetime.date | None = None
 
     def copy(self) -> ReplayState:
-        return ReplayState(**vars(self))
+        return ReplayState(self.standard, self.ftop, self.episode_start, self.streak, self.unsubscribed,
+                           self.unsubscribed_on, self.unsubscription_kept, self.last_reenrol)
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:
@@ -318,7 +319,9 @@ def replay_timeline(events: Iterable[Event], *, shift_type: str, rules: Rules = 
                 missed_regular = True
             elif event.kind in ATTENDED_KINDS:
                 state.streak = 0
-            if before > rules.ftop_unsubscribe_below >= state.ftop:
+            # An opening balance (CONTRACT.md §7) is where the counter starts, not an event that
+            # takes it across the threshold: the file's `unsubscribed` column says whether it did.
+            if event.kind != OPENING and before > rules.ftop_unsubscribe_below >= state.ftop:
                 ftop_crossed = True
         applies = state.standard if shift_type == STANDARD else state.ftop
         if applies >= 0:

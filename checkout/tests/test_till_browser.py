@@ -1,85 +1,33 @@
 """The cashier screen in a real headless Chromium (Playwright), against pytest-django's live server.
 
 A scanner is a keyboard: it types the digits and Enter into whatever has focus, so the tests type
-with `page.keyboard` only, never by filling a field. Needs Debian's `chromium` and Playwright for
-Python (`requirements-dev.txt`); skipped with the reason otherwise.
+with `page.keyboard` only, never by filling a field. Every state the cashier sees (each answer's
+colour, the search, the override, offline) is checked with axe-core (WCAG 2 A/AA). Chromium, the
+`open_page` fixture and `assert_no_axe_violations` come from coopmarket/tests/browser.py.
 
 `TILL_SCREENSHOTS=1` also writes the screenshots of docs/cashier.md into docs/img/.
 """
 import datetime
-import importlib
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from checkout.models import TillCheck
+from coopmarket.tests.browser import assert_no_axe_violations, expect
 from members import services as member_services
 from members.models import CoopParameters, Member
 from members.tests.factories import active_member
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements-dev.txt)")
-expect = sync_api.expect
-# CI machines run this beside other suites: give the page time before calling an answer missing.
-expect.set_options(timeout=15_000)
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 SCREENSHOTS = os.environ.get("TILL_SCREENSHOTS") == "1"
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM, reason="no chromium on the PATH (apt-get install chromium; never `playwright install`)"),
-]
-
-
-@pytest.fixture(scope="module")
-def _plain_http():
-    """The live server speaks plain HTTP: no redirect to HTTPS. SecurityMiddleware reads
-    SECURE_SSL_REDIRECT once, when the (session-wide) live server starts, perhaps for another
-    module's tests: so its redirect step is switched off while these tests run."""
-    from django.middleware.security import SecurityMiddleware
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SecurityMiddleware, "process_request", lambda self, request: None)
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _live_settings(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop in this thread while the browser is open; the
-    # test's own ORM calls (and the database flush after each test) are safe all the same.
-    with pytest.MonkeyPatch.context() as patch, sync_api.sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def migrated_rows(db):
-    """Rows the migrations write (share classes, parameters): a transactional test's flush
-    empties every table, so they are put back (the migration's own function, idempotent)."""
-    from django.apps import apps
-
-    importlib.import_module("members.migrations.0002_roles_and_share_classes").create_share_classes(apps, None)
+# Serialized rollback, like every transactional test here: the migrated rows (share classes,
+# groups) are restored before each test and the flush after it sends no post_migrate.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def member_in(status, *, first_name, last_name, **stored):
@@ -90,7 +38,7 @@ def member_in(status, *, first_name, last_name, **stored):
 
 
 @pytest.fixture
-def people(migrated_rows):
+def people(db):
     return {
         "green": member_in("up_to_date", first_name="Alice", last_name="Bernard"),
         "orange": member_in("alert", first_name="Zoé", last_name="Petit", counter_standard=-2,
@@ -107,30 +55,13 @@ def cashier(db):
 
 
 @pytest.fixture
-def open_till(browser, live_server, _plain_http, client, cashier):
-    contexts = []
-
+def open_till(open_page, cashier):
     def open_till(*, viewport=None):
-        client.force_login(cashier)
-        context = browser.new_context(locale="en-GB", viewport=viewport or {"width": 1280, "height": 860},
-                                      service_workers="allow")
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url,
-        }])
-        contexts.append(context)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.errors = errors
-        response = page.goto(f"{live_server.url}/till/")
-        assert response.status == 200
+        page = open_page(cashier, "/till/", viewport=viewport or {"width": 1280, "height": 860}, service_workers="allow")
         expect(page.locator("#till")).to_have_attribute("data-ready", "1")
         return page
 
-    yield open_till
-    for context in contexts:
-        context.close()
+    return open_till
 
 
 def scan(page, code):
@@ -154,6 +85,7 @@ def test_scan_field_has_focus_and_each_answer_is_coloured_with_its_reasons(open_
     scan_field = page.locator("#scan")
     answer = page.locator("#answer")
     expect(scan_field).to_be_focused()
+    assert_no_axe_violations(page)
     shot(page, "waiting")
 
     scan(page, people["green"].card_barcode)
@@ -164,6 +96,7 @@ def test_scan_field_has_focus_and_each_answer_is_coloured_with_its_reasons(open_
     expect(page.locator("#answer-reasons li")).to_have_count(0)
     expect(scan_field).to_be_focused()
     expect(scan_field).to_have_value("")
+    assert_no_axe_violations(page)
     shot(page, "green")
 
     scan(page, people["orange"].card_barcode[1:])  # a scanner that drops the leading 0
@@ -173,6 +106,7 @@ def test_scan_field_has_focus_and_each_answer_is_coloured_with_its_reasons(open_
     expect(page.locator("#answer-message")).to_have_text("Zoé P. may shop, but owes 2 make-ups before 30 March.")
     expect(page.locator("#answer-meta")).to_contain_text("Alert")
     expect(scan_field).to_be_focused()
+    assert_no_axe_violations(page)
     shot(page, "orange")
 
     scan(page, f"{people['red'].member_number:06d}")  # a member number typed by hand
@@ -182,6 +116,7 @@ def test_scan_field_has_focus_and_each_answer_is_coloured_with_its_reasons(open_
     expect(page.locator("#answer-message")).to_contain_text("They must book and work their make-up shifts")
     expect(page.locator("#override-open")).to_have_count(0)  # hard block: the coop's default
     expect(scan_field).to_be_focused()
+    assert_no_axe_violations(page)
     shot(page, "red")
 
     scan(page, "0420000099990")
@@ -214,6 +149,7 @@ def test_name_search_with_arrow_keys_and_enter(open_till, people):
     expect(page.locator("#search-results li.active")).to_contain_text("Alice B.")
     page.keyboard.press("ArrowDown")
     expect(page.locator("#search-results li.active")).to_contain_text("Marc D.")
+    assert_no_axe_violations(page)
     shot(page, "search")
     page.keyboard.press("Enter")
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
@@ -247,6 +183,7 @@ def test_override_asks_for_a_reason_and_is_logged_when_the_coop_allows_it(open_t
     page.keyboard.press("Enter")
     expect(page.locator("#answer-note")).to_have_text("Say why you let this member shop.")
     page.keyboard.type("Make-up booked for Saturday")
+    assert_no_axe_violations(page)
     shot(page, "override")
     page.keyboard.press("Enter")
     expect(page.locator("#answer-note")).to_have_text("Override recorded: the member may shop.")
@@ -274,6 +211,7 @@ def test_offline_answers_come_from_the_cached_card_list(open_till, people):
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
     expect(page.locator("#answer-reasons li")).to_have_text(["Is suspended for missed shifts"])
     expect(page.locator("#answer-offline")).to_contain_text("OFFLINE")
+    assert_no_axe_violations(page)
     shot(page, "offline")
 
     scan(page, "0420000099990")  # unknown card, offline: check by hand
@@ -331,6 +269,7 @@ def test_the_till_fits_a_tablet(open_till, people):
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-orange\b"))
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 800
+    assert_no_axe_violations(page)
     shot(page, "tablet")
 
 

@@ -103,6 +103,15 @@ def world(settings):
     till.till_check(code=member.card_barcode, user=cashier, now=NOW)
     till.till_check(code=associate.card_barcode, user=cashier, now=NOW)
     till.till_override(code=member.card_barcode, reason=f"{MARK} showed a receipt", user=cashier, now=NOW)
+    if apps.is_installed("assemblies"):  # DOMAIN.md §10: they attended an assembly and gave a proxy
+        from assemblies.models import Assembly, Proxy, Voter
+
+        other = working_member("Otto")
+        assembly = Assembly.objects.create(title="AG 2026", starts_at=NOW, place="Shop", agenda="Accounts",
+                                           cutoff=TODAY, voters_frozen_at=NOW)
+        Voter.objects.create(assembly=assembly, member=member, present_at=NOW)
+        Voter.objects.create(assembly=assembly, member=other)
+        Proxy.objects.create(assembly=assembly, giver=other, holder=member, created_at=NOW)
     member.refresh_from_db()
     return {"member": member, "user": user, "associate": associate, "cashier": cashier}
 

@@ -158,6 +158,7 @@ def test_bad_stock_moves_are_400_and_nothing_is_written(supply, world, body):
 def test_unknown_product_is_404(supply):
     assert supply.get("/api/v1/products/999999/").status_code == 404
     assert supply.post("/api/v1/products/999999/stock-moves/", {"kind": "sale", "quantity": "1"}, format="json").status_code == 404
+    assert not StockMove.objects.exists()
 
 
 def test_product_list_filters_and_constant_queries(supply, world, django_assert_max_num_queries):
@@ -174,4 +175,6 @@ def test_product_list_filters_and_constant_queries(supply, world, django_assert_
     assert supply.get(f"/api/v1/products/?supplier={far.pk}").json()["count"] == 3
     assert supply.get("/api/v1/products/?search=Miel").json()["count"] == 1
     with django_assert_max_num_queries(8):
-        supply.get("/api/v1/products/?page_size=500")
+        everything = supply.get("/api/v1/products/?page_size=500")
+    assert everything.status_code == 200
+    assert len(everything.json()["results"]) == everything.json()["count"] == listing["count"]

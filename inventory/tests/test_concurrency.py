@@ -11,10 +11,12 @@ import time
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import QuerySet
 
+from coopmarket.errors import RuleViolation
 from inventory import selectors, services
+from inventory.models import Reception
 
 from .factories import NOW, TODAY, move, product, supplier
 
@@ -25,7 +27,6 @@ pytestmark = [
     # Only these apps are flushed after each test, and without re-running post_migrate: whatever the
     # tests before and after (serialized rollback or not), nothing collides.
     pytest.mark.django_db(transaction=True, available_apps=["inventory", "django.contrib.auth", "django.contrib.contenttypes"]),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL=postgres://...)"),
 ]
 
 
@@ -56,13 +57,13 @@ def widened(monkeypatch):
     """Pause after reading the order's lines and a product's stock, inside the transaction."""
     read_lines, read_stock = selectors.order_lines_with_received, selectors.product_stock
 
-    def slow_lines(order):
-        lines = list(read_lines(order))
+    def slow_lines(order, **kwargs):
+        lines = list(read_lines(order, **kwargs))
         time.sleep(WIDEN)
         return lines
 
-    def slow_stock(product):
-        stock = read_stock(product)
+    def slow_stock(product, **kwargs):
+        stock = read_stock(product, **kwargs)
         time.sleep(WIDEN)
         return stock
 
@@ -94,8 +95,15 @@ def test_without_the_lock_two_receptions_exceed_the_order(sent_order, widened, m
 def test_the_order_lock_keeps_receptions_within_the_order(sent_order, widened):
     order, line, item = sent_order
     results = in_threads(receive_everything(order, line), 2)
-    assert sum(1 for r in results if isinstance(r, BaseException)) == 1  # the second finds nothing left
+    # The second waits for the first, then finds the order received: the rule refuses it (not a
+    # deadlock, not a database error).
+    received = [r for r in results if isinstance(r, Reception)]
+    refused = [r for r in results if isinstance(r, RuleViolation)]
+    assert (len(received), len(refused)) == (1, 1), results
+    assert (refused[0].code, refused[0].message) == ("not_allowed", "Only a sent order can be received.")
     assert selectors.product_stock(item) == D(10)
+    order.refresh_from_db()
+    assert order.status == "received"
 
 
 def count_seven(item):
@@ -106,7 +114,8 @@ def test_without_the_lock_two_counts_move_the_difference_twice(widened, monkeypa
     item = product()
     move(item, "reception", 10)
     monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *args, **kwargs: self)
-    in_threads(count_seven(item), 2)
+    results = in_threads(count_seven(item), 2)
+    assert not [r for r in results if isinstance(r, BaseException)], results
     # Both read 10 as expected and wrote 7 - 10 = -3: the ledger says 4 where both found 7.
     assert selectors.product_stock(item) == D(4)
 
@@ -115,5 +124,6 @@ def test_the_product_lock_makes_the_second_count_see_the_first(widened):
     item = product()
     move(item, "reception", 10)
     results = in_threads(count_seven(item), 2)
+    assert not [r for r in results if isinstance(r, BaseException)], results
     assert sorted(r.quantity for r in results) == [D(-3), D(0)]
     assert selectors.product_stock(item) == D(7)

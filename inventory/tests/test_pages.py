@@ -78,12 +78,22 @@ def test_role_walk_over_every_page(role, world):
 @pytest.mark.parametrize("role", ["anonymous", "cashier", "coordinator"])
 def test_refused_posts_write_nothing(role, world):
     client = client_for(role)
-    before = (StockMove.objects.count(), PurchaseOrder.objects.count(), Supplier.objects.count())
-    client.post(f"/inventory/products/{world['carrots'].pk}/", {"kind": "loss", "quantity": "1", "date": "2026-03-16"})
-    client.post("/inventory/reorder/", {"product": [world["carrots"].pk]})
-    client.post("/inventory/suppliers/new/", {"name": "X", "city": "Y", "distance_km": "3"})
-    client.post(f"/inventory/orders/{world['order'].pk}/", {"action": "send_without_email"})
-    assert (StockMove.objects.count(), PurchaseOrder.objects.count(), Supplier.objects.count()) == before
+    before = (StockMove.objects.count(), PurchaseOrder.objects.count(), Supplier.objects.count(),
+              list(PurchaseOrder.objects.values_list("pk", "status")))
+    posts = [
+        (f"/inventory/products/{world['carrots'].pk}/", {"kind": "loss", "quantity": "1", "date": "2026-03-16"}),
+        ("/inventory/reorder/", {"product": [world["carrots"].pk]}),
+        ("/inventory/suppliers/new/", {"name": "X", "city": "Y", "distance_km": "3"}),
+        (f"/inventory/orders/{world['order'].pk}/", {"action": "send_without_email"}),
+    ]
+    for path, data in posts:
+        response = client.post(path, data)
+        if role == "anonymous":
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
+        else:
+            assert response.status_code == 403, path
+    assert (StockMove.objects.count(), PurchaseOrder.objects.count(), Supplier.objects.count(),
+            list(PurchaseOrder.objects.values_list("pk", "status"))) == before
 
 
 def test_supply_navbar_link(world):
@@ -118,16 +128,20 @@ def test_product_list_queries_do_not_grow_with_products(supply_client, world, dj
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
-        supply_client.get("/inventory/products/")
+        response = supply_client.get("/inventory/products/")
+    assert response.status_code == 200 and len(response.context["table"].page.object_list) == 2
     farm = world["supplier"]
     for n in range(30):
         item = product(supplier_obj=farm, category=world["category"], min_stock=D(2))
         move(item, "reception", n + 1)
     with CaptureQueriesContext(connection) as many:
-        supply_client.get("/inventory/products/")
+        response = supply_client.get("/inventory/products/")
+    assert response.status_code == 200 and len(response.context["table"].page.object_list) == 32
     assert len(many.captured_queries) == len(few.captured_queries)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        supply_client.get("/inventory/products/?_export=csv")
+        export = supply_client.get("/inventory/products/?_export=csv")
+        csv = (b"".join(export.streaming_content) if export.streaming else export.content).decode()
+    assert export.status_code == 200 and len(csv.splitlines()) == 33  # header and 32 products
 
 
 def test_recording_a_move_on_the_product_page(supply_client, world):
@@ -223,6 +237,7 @@ def test_catalogue_import_page(supply_client, world):
     response = supply_client.post("/inventory/imports/catalogue/", {
         "supplier": world["supplier"].pk, "file": SimpleUploadedFile("cat.csv", content, "text/csv"),
     })
+    assert response.status_code == 200
     text = response.content.decode()
     assert "1 created" in text and "1 row rejected" in text
     assert Product.objects.filter(name="Pain").exists()
@@ -231,12 +246,12 @@ def test_catalogue_import_page(supply_client, world):
 def test_labels_pdf_and_marking_them_printed(supply_client, world):
     honey = world["honey"]
     response = supply_client.get(f"/inventory/labels.pdf?product={honey.pk}")
-    assert response["Content-Type"] == "application/pdf"
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Miel" in text and "6.33" in text and "12.66" in text and "per kg" in text  # 5 x 1.2 x 1.055; per kg for 500 g
     honey.refresh_from_db()
     assert honey.label_needs_reprint is True  # printing the PDF changes nothing
-    supply_client.post("/inventory/labels/printed/", {"product": [honey.pk]})
+    assert supply_client.post("/inventory/labels/printed/", {"product": [honey.pk]}).status_code == 302
     honey.refresh_from_db()
     assert honey.label_needs_reprint is False
     assert b"Miel" not in supply_client.get("/inventory/labels/").content
@@ -251,6 +266,7 @@ def test_margin_page_reprices(supply_client, world):
 
 def test_reports_page_draws_an_svg_chart(supply_client, world):
     response = supply_client.get("/inventory/reports/?start=2026-01-01&end=2026-03-31")
+    assert response.status_code == 200
     text = response.content.decode()
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in text
     assert "100.0 %" in text  # the one reception came from a local farm

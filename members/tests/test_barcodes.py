@@ -3,6 +3,7 @@ import pytest
 
 from members.barcodes import (
     associate_barcode,
+    card_code,
     ean13_check_digit,
     format_member_number,
     is_valid_ean13,
@@ -136,3 +137,22 @@ def test_0422_prefix_code_in_rejection_case_is_otherwise_valid_ean13():
 )
 def test_member_numbers_are_shown_zero_padded_to_6_digits(number, shown):
     assert format_member_number(number) == shown
+
+
+@pytest.mark.parametrize(
+    ("scan", "card"),
+    [
+        ("0420000000013", "0420000000013"),  # issued here
+        ("420000000013", "0420000000013"),  # leading 0 dropped
+        ("5901234123457", "5901234123457"),  # kept from a previous system (CONTRACT.md §7)
+        ("036000291452", "0036000291452"),  # a 12-digit (UPC-A) scan of a kept card
+        (" 2990000000019 ", "2990000000019"),
+    ],
+)
+def test_card_code_takes_any_valid_ean13_and_12_digit_scans(scan, card):
+    assert card_code(scan) == card
+
+
+@pytest.mark.parametrize("code", ["", None, "5901234123458", "000001", "42", "59012341234570", "590123412345a"])
+def test_card_code_refuses_bad_check_digits_and_other_codes(code):
+    assert card_code(code) is None

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from members import services, stripe_payments
 from members.models import Payment, StripeCheckout, StripeEvent
@@ -21,7 +21,6 @@ from members.tests.stripe_double import stripe_double  # noqa: F401  (fixture)
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keep the migrated share classes
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL=postgres://...)"),
 ]
 
 WIDEN = 0.2

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from members.models import Member
 from shifts import services
 from shifts.models import (
     CounterEvent,
@@ -171,8 +172,12 @@ def test_removing_a_slot_cancels_future_regular_registrations(coord, alice, wedn
 
 
 def test_removing_a_slot_the_member_does_not_hold_is_400(coord, alice, wednesday):
+    holder = working_member("Hana")
+    services.slot_assign(template=wednesday, member=holder, start_date=TODAY, today=TODAY)
     assert coord.delete(f"{TEMPLATES}{wednesday.pk}/members/{alice.pk}/").status_code == 400
     assert coord.delete(f"{TEMPLATES}{wednesday.pk}/members/999999/").status_code == 404
+    # The slot the template does have is untouched.
+    assert list(SlotAssignment.objects.values_list("member_id", "end_date")) == [(holder.pk, None)]
 
 
 # --- listing and reading shifts ----------------------------------------------------------------
@@ -355,7 +360,10 @@ def test_a_cooperator_cannot_cancel_someone_elses_booking(alice_api, bob, calend
 
 
 def test_cancelling_a_booking_that_does_not_exist_is_400(coord, bob, calendar):
-    assert coord.delete(shift_url(calendar, f"registrations/{bob.pk}/")).status_code == 400
+    services.shift_book(shift=calendar, member=working_member("Ines", shift_type="ftop"), now=NOW)
+    response = coord.delete(shift_url(calendar, f"registrations/{bob.pk}/"))
+    assert response.status_code == 400, response.content
+    assert live(calendar).count() == 1  # someone else's booking stays
 
 
 # --- attendance --------------------------------------------------------------------------------
@@ -435,6 +443,8 @@ def test_bulk_attendance_is_all_or_nothing_on_a_rule(coord, alice, bob, clock, w
 @pytest.mark.parametrize("body", [[], {"member": 1, "state": "attended"}, [{"member": 1, "state": "nope"}]])
 def test_bulk_attendance_needs_a_list_of_valid_entries(coord, calendar, body):
     assert coord.post(shift_url(calendar, "attendance/bulk/"), body, format="json").status_code == 400
+    assert not Registration.objects.filter(attendance__isnull=False).exists()
+    assert not CounterEvent.objects.exists()
 
 
 # --- the exchange ------------------------------------------------------------------------------
@@ -463,7 +473,10 @@ def test_an_offer_can_be_withdrawn(alice_api, alice, wednesday, calendar):
 def test_offering_someone_elses_shift_is_403(bob_api, alice, wednesday, calendar):
     services.slot_assign(template=wednesday, member=alice, start_date=TODAY, today=TODAY)
     assert bob_api.post(shift_url(calendar, "offer/"), {"member": alice.pk}, format="json").status_code == 403
+    assert live(calendar).get(member=alice).offered_at is None
+    services.shift_offer(shift=calendar, member=alice, now=NOW)
     assert bob_api.delete(shift_url(calendar, "offer/"), {"member": alice.pk}, format="json").status_code == 403
+    assert live(calendar).get(member=alice).offered_at is not None
 
 
 def test_offering_within_24_hours_is_409_too_late(alice_api, alice, clock, wednesday, calendar):
@@ -481,7 +494,9 @@ def test_taking_for_someone_else_is_403_but_coordinators_may(coord, alice_api, b
     services.slot_assign(template=wednesday, member=giver, start_date=TODAY, today=TODAY)
     services.shift_offer(shift=calendar, member=giver, now=NOW)
     assert alice_api.post(shift_url(calendar, "take/"), {"member": bob.pk}, format="json").status_code == 403
+    assert set(live(calendar).values_list("member_id", flat=True)) == {giver.pk}
     assert coord.post(shift_url(calendar, "take/"), {"member": bob.pk}, format="json").status_code == 201
+    assert set(live(calendar).values_list("member_id", flat=True)) == {bob.pk}
 
 
 # --- member decisions --------------------------------------------------------------------------
@@ -528,7 +543,10 @@ def test_bad_leave_is_400_and_nothing_is_written(coord, alice, body, field):
 
 
 def test_a_leave_of_exactly_28_days_is_accepted(coord, alice):
-    assert coord.post(member_url(alice, "leaves/"), {"start": "2026-03-02", "end": "2026-03-29", "reason": "x"}, format="json").status_code == 201
+    response = coord.post(member_url(alice, "leaves/"), {"start": "2026-03-02", "end": "2026-03-29", "reason": "x"}, format="json")
+    assert response.status_code == 201, response.content
+    leave = Leave.objects.get(member=alice)
+    assert (leave.pk, leave.start, leave.end) == (response.json()["id"], TODAY, datetime.date(2026, 3, 29))
 
 
 def test_a_leave_is_ended_early(coord, alice):
@@ -709,8 +727,12 @@ def test_a_new_slot_holder_never_overfills_a_shift(coord, bob, alice, calendar):
     wednesday = calendar.template
     services.shift_book(shift=calendar, member=bob, now=NOW)
     services.shift_book(shift=calendar, member=working_member("Cat", shift_type="ftop"), now=NOW)
-    coord.post(f"{TEMPLATES}{wednesday.pk}/members/", {"member": alice.pk}, format="json")
-    assert live(calendar).count() <= calendar.capacity
+    response = coord.post(f"{TEMPLATES}{wednesday.pk}/members/", {"member": alice.pk}, format="json")
+    assert_conflict(response, "shift_full")  # the full date is named, not skipped silently
+    assert response.json()["dates"] == ["2026-03-04"]
+    assert not SlotAssignment.objects.filter(member=alice).exists()
+    assert sorted(live(calendar).values_list("member__first_name", flat=True)) == ["Bob", "Cat"]
+    assert not Registration.objects.filter(member=alice).exists()  # starting after that date: test_booking_edges.py
 
 
 def test_blocking_a_member_makes_them_blocked(coord, alice):
@@ -723,15 +745,35 @@ def test_blocking_a_member_makes_them_blocked(coord, alice):
 
 @pytest.fixture
 def scene(alice, wednesday, calendar):
-    """Alice holds the Wednesday slot; Dan is FTOP with no booking; Erin has a future leave and
-    exemption; Carol is a cooperator acting on the others' behalf."""
+    """A world where every write below succeeds for a coordinator: Alice holds the Wednesday slot;
+    Dan is FTOP with no booking; Erin has a future leave and exemption; Fay is standard without a
+    slot; Gus booked the first Wednesday and offers it; Hal owes a make-up; Ivy is blocked; Jo is
+    FTOP and unsubscribed. The shift has room for Dan (capacity 4)."""
     services.slot_assign(template=wednesday, member=alice, start_date=TODAY, today=TODAY)
+    Shift.objects.filter(pk=calendar.pk).update(capacity=4)
     dan = working_member("Dan", shift_type="ftop")
     erin = working_member("Erin")
     leave = services.leave_create(member=erin, start=TODAY + datetime.timedelta(days=60), end=TODAY + datetime.timedelta(days=100),
                                   reason="x", today=TODAY, now=NOW)
     exemption = services.exemption_create(member=erin, start=TODAY + datetime.timedelta(days=120), end=None, reason="y", today=TODAY, now=NOW)
-    return {"t": wednesday.pk, "s": calendar.pk, "alice": alice.pk, "dan": dan.pk, "erin": erin.pk, "leave": leave.pk, "exemption": exemption.pk}
+    fay = working_member("Fay")
+    gus = working_member("Gus", shift_type="ftop")
+    services.shift_book(shift=calendar, member=gus, now=NOW)
+    services.shift_offer(shift=calendar, member=gus, now=NOW)
+    hal = working_member("Hal")
+    services.correction_write(member=hal, counter="standard", points=-1, reason="Missed", today=TODAY)
+    ivy = working_member("Ivy")
+    services.member_block(member=ivy, reason="Rude", today=TODAY)
+    jo = working_member("Jo", shift_type="ftop")
+    services.correction_write(member=jo, counter="ftop", points=-8, reason="Eight missed shifts", today=TODAY)
+    return {"t": wednesday.pk, "s": calendar.pk, "alice": alice.pk, "dan": dan.pk, "erin": erin.pk, "leave": leave.pk,
+            "exemption": exemption.pk, "fay": fay.pk, "gus": gus.pk, "hal": hal.pk, "ivy": ivy.pk, "jo": jo.pk}
+
+
+def shift_world() -> list:
+    """Every row the shift endpoints may write, to compare before and after a request."""
+    models = (ShiftTemplate, Shift, SlotAssignment, Registration, CounterEvent, StatusChange, Leave, Exemption, Extension, Member)
+    return [list(model.objects.order_by("pk").values()) for model in models]
 
 
 class Ref(str):
@@ -744,28 +786,29 @@ READS = [
     ("get", "/api/v1/shifts/", None),
     ("get", "/api/v1/shifts/{s}/", None),
 ]
+# (method, path, body, what a coordinator gets in the scene)
 WRITES = [
-    ("post", "/api/v1/shift-templates/", template_body()),
-    ("patch", "/api/v1/shift-templates/{t}/", {"name": "Renamed"}),
-    ("post", "/api/v1/shift-templates/{t}/members/", {"member": Ref("dan")}),
-    ("delete", "/api/v1/shift-templates/{t}/members/{alice}/", None),
-    ("post", "/api/v1/shifts/{s}/registrations/", {"member": Ref("dan")}),
-    ("delete", "/api/v1/shifts/{s}/registrations/{alice}/", None),
-    ("post", "/api/v1/shifts/{s}/attendance/", {"member": Ref("alice"), "state": "excused"}),
-    ("post", "/api/v1/shifts/{s}/attendance/bulk/", [{"member": Ref("alice"), "state": "excused"}]),
-    ("post", "/api/v1/shifts/{s}/offer/", {"member": Ref("alice")}),
-    ("delete", "/api/v1/shifts/{s}/offer/", {"member": Ref("alice")}),
-    ("post", "/api/v1/shifts/{s}/take/", {"member": Ref("dan")}),
-    ("get", "/api/v1/members/{alice}/history/", None),
-    ("post", "/api/v1/members/{alice}/leaves/", {"start": "2026-03-02", "end": "2026-04-30", "reason": "x"}),
-    ("patch", "/api/v1/members/{erin}/leaves/{leave}/", {"end": "2026-05-20"}),
-    ("post", "/api/v1/members/{alice}/exemptions/", {"start": "2026-03-02", "reason": "x"}),
-    ("patch", "/api/v1/members/{erin}/exemptions/{exemption}/", {"end": "2026-08-01"}),
-    ("post", "/api/v1/members/{alice}/extensions/", {"reason": "x"}),
-    ("post", "/api/v1/members/{alice}/block/", {"reason": "x"}),
-    ("post", "/api/v1/members/{alice}/unblock/", {"reason": "x"}),
-    ("post", "/api/v1/members/{alice}/reenrol/", {}),
-    ("post", "/api/v1/members/{alice}/corrections/", {"counter": "ftop", "points": 1, "reason": "x"}),
+    ("post", "/api/v1/shift-templates/", template_body(), 201),
+    ("patch", "/api/v1/shift-templates/{t}/", {"name": "Renamed"}, 200),
+    ("post", "/api/v1/shift-templates/{t}/members/", {"member": Ref("fay")}, 201),
+    ("delete", "/api/v1/shift-templates/{t}/members/{alice}/", None, 204),
+    ("post", "/api/v1/shifts/{s}/registrations/", {"member": Ref("dan")}, 201),
+    ("delete", "/api/v1/shifts/{s}/registrations/{alice}/", None, 204),
+    ("post", "/api/v1/shifts/{s}/attendance/", {"member": Ref("alice"), "state": "excused"}, 200),
+    ("post", "/api/v1/shifts/{s}/attendance/bulk/", [{"member": Ref("alice"), "state": "excused"}], 200),
+    ("post", "/api/v1/shifts/{s}/offer/", {"member": Ref("alice")}, 201),
+    ("delete", "/api/v1/shifts/{s}/offer/", {"member": Ref("gus")}, 204),
+    ("post", "/api/v1/shifts/{s}/take/", {"member": Ref("dan")}, 201),
+    ("get", "/api/v1/members/{alice}/history/", None, 200),
+    ("post", "/api/v1/members/{alice}/leaves/", {"start": "2026-03-02", "end": "2026-04-30", "reason": "x"}, 201),
+    ("patch", "/api/v1/members/{erin}/leaves/{leave}/", {"end": "2026-05-20"}, 200),
+    ("post", "/api/v1/members/{alice}/exemptions/", {"start": "2026-03-02", "reason": "x"}, 201),
+    ("patch", "/api/v1/members/{erin}/exemptions/{exemption}/", {"end": "2026-08-01"}, 200),
+    ("post", "/api/v1/members/{hal}/extensions/", {"reason": "x"}, 201),
+    ("post", "/api/v1/members/{alice}/block/", {"reason": "x"}, 200),
+    ("post", "/api/v1/members/{ivy}/unblock/", {"reason": "x"}, 200),
+    ("post", "/api/v1/members/{jo}/reenrol/", {}, 200),
+    ("post", "/api/v1/members/{alice}/corrections/", {"counter": "ftop", "points": 1, "reason": "x"}, 201),
 ]
 
 
@@ -791,31 +834,51 @@ def test_role_walk_reads(scene, coordinator, method, path, body):
         assert response.status_code == 200, (user.username, response.content)
 
 
-@pytest.mark.parametrize("method,path,body", WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
-def test_role_walk_writes(scene, coordinator, method, path, body):
+@pytest.mark.parametrize("method,path,body,ok", WRITES, ids=[f"{m} {p}" for m, p, _, _ in WRITES])
+def test_role_walk_writes(scene, coordinator, method, path, body, ok):
+    """Anonymous 401, every other role 403 and nothing written; the coordinator gets the endpoint's
+    success status and the request writes (the history read excepted)."""
+    before = shift_world()
     anonymous = call(client_for(), method, path, body, scene)
     assert anonymous.status_code == 401
     assert set(anonymous.json()) == {"detail", "code"}
     carol = make_user("carol")
     working_member("Carol", user=carol)
+    before_refusals = shift_world()
     for user in (make_user("till", "cashiers"), make_user("stock", "supply"), carol):
         response = call(client_for(user), method, path, body, scene)
         assert response.status_code == 403, (user.username, response.content)
         assert set(response.json()) == {"detail", "code"}
+    assert shift_world() == before_refusals
     response = call(client_for(coordinator), method, path, body, scene)
-    assert response.status_code not in (401, 403) and response.status_code < 500, response.content
+    assert response.status_code == ok, response.content
+    if method == "get":
+        assert shift_world() == before_refusals
+    else:
+        assert shift_world() != before_refusals
+    assert before != before_refusals  # Carol was added: the comparison sees new rows
 
 
-@pytest.mark.parametrize("method,path,body", [
-    w for w in WRITES if w[1].startswith("/api/v1/members/{alice}/") and w[0] != "get"
-] + [w for w in WRITES if "attendance" in w[1] or "shift-templates" in w[1]])
+# The member decisions, each aimed at Alice herself, and the attendance and template writes.
+OWN_WORK = [
+    (method, "/api/v1/members/{alice}/" + path.split("/", 5)[5], body)
+    for method, path, body, _ok in WRITES
+    if path.startswith("/api/v1/members/") and method == "post"
+] + [w[:3] for w in WRITES if "attendance" in w[1] or "shift-templates" in w[1]]
+
+
+@pytest.mark.parametrize("method,path,body", OWN_WORK, ids=[f"{m} {p}" for m, p, _ in OWN_WORK])
 def test_a_cooperator_cannot_decide_on_their_own_work(scene, alice_api, method, path, body):
+    before = shift_world()
     assert call(alice_api, method, path, body, scene).status_code == 403
+    assert shift_world() == before
 
 
 def test_a_superuser_is_a_coordinator(scene):
     admin = client_for(make_user("root", superuser=True))
-    assert call(admin, "post", "/api/v1/members/{alice}/corrections/", {"counter": "ftop", "points": 1, "reason": "x"}, scene).status_code == 201
+    response = call(admin, "post", "/api/v1/members/{alice}/corrections/", {"counter": "ftop", "points": 1, "reason": "x"}, scene)
+    assert response.status_code == 201
+    assert CounterEvent.objects.filter(member_id=scene["alice"], kind="correction", ftop_points=1).count() == 1
 
 
 def test_token_authentication_works_on_the_shifts_api(calendar, alice_user, alice):

@@ -15,7 +15,7 @@ import zoneinfo
 import pytest
 import requests
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connections
 
 from coopmarket.errors import RuleViolation
 from coopmarket.tokens import token_issue
@@ -35,7 +35,6 @@ WIDEN = 0.05  # seconds between counting the seats and inserting the booking
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keep the migrated share classes
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL=postgres://...)"),
 ]
 
 
@@ -139,7 +138,6 @@ def test_the_lock_holds_even_with_a_wide_race_window(last_seats, widened):
 
 
 def test_concurrent_http_bookings_get_201_or_409_shift_full_and_never_a_500(last_seats, live_server, monkeypatch):
-    pytest.importorskip("shifts.api")
     shift, bookers = last_seats
     monkeypatch.setattr("shifts.api.clock_now", lambda: NOW)
     monkeypatch.setattr("shifts.api.clock_today", lambda: NOW.date())

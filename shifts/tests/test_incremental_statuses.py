@@ -104,3 +104,34 @@ def test_an_earlier_date_or_a_new_engine_recomputes_everyone(coop):
     services.statuses_update(today=START + datetime.timedelta(days=21))
 
     assert not Member.objects.filter(refusals="stale").exists()
+
+
+def charges_written(trust_stored: bool, day):
+    """The charges `_charges_write` would write as of `day` (rolled back afterwards)."""
+    from django.db import transaction
+
+    from shifts.models import CounterEvent
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            services._charges_write(today=day, trust_stored=trust_stored)
+            written = set(CounterEvent.objects.filter(kind="cycle_start", date=day).values_list("member_id", "ftop_points"))
+            raise Rollback
+    except Rollback:
+        return written
+
+
+def test_charging_from_the_stored_counters_gives_what_reading_the_ledgers_gives(coop):
+    services.statuses_update(today=START)
+    for offset in range(1, 10):  # up to the day before the cycle start of 03-02
+        services.statuses_update(today=START + datetime.timedelta(days=offset))
+    cycle_start = D(2026, 3, 2)
+
+    from_stored, from_ledgers = charges_written(True, cycle_start), charges_written(False, cycle_start)
+
+    assert from_stored == from_ledgers
+    assert len(from_stored) >= 3  # debt (-1 -> -2), charged (+2 -> -1), blocked standard members owe none
+    assert {points for _m, points in from_stored} == {-1, -2}

@@ -54,7 +54,7 @@ def web(user) -> Client:
 
 def test_booking_through_the_page_sends_one_confirmation(bob, bob_user, calendar, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        web(bob_user).post(f"/me/shifts/{calendar.pk}/book/")
+        assert web(bob_user).post(f"/me/shifts/{calendar.pk}/book/").status_code == 302
     registration = Registration.objects.get(shift=calendar, member=bob)
     [message] = mailoutbox
     assert message.to == ["bob@example.org"]
@@ -136,7 +136,8 @@ def test_reminders_follow_the_setting(alice, slot, settings, mailoutbox):
 
 
 def test_a_member_can_switch_reminders_off(alice, alice_user, slot, mailoutbox):
-    web(alice_user).post("/me/notifications/", {"understaffed_calls": "on"})
+    assert web(alice_user).post("/me/notifications/", {"understaffed_calls": "on"}).status_code == 302
+    assert NotificationPreference.objects.get(member=alice).reminders is False
     assert notifications.reminders_send(today=TODAY, now=NOW) == 0
     assert mailoutbox == []
 
@@ -230,7 +231,7 @@ def test_the_giver_hears_their_shift_was_taken_and_the_taker_gets_a_confirmation
 ):
     services.shift_offer(shift=slot, member=alice, now=NOW)
     with django_capture_on_commit_callbacks(execute=True):
-        web(bob_user).post(f"/me/shifts/{slot.pk}/take/")
+        assert web(bob_user).post(f"/me/shifts/{slot.pk}/take/").status_code == 302
     given = Registration.objects.get(shift=slot, member=alice)
     taken = Registration.objects.get(shift=slot, member=bob)
     by_recipient = {m.to[0]: m for m in mailoutbox}

@@ -294,7 +294,7 @@ def test_adding_refusals_are_shown_on_the_form(office, roster, alice, clock):
 
 def test_shift_page_runs_a_constant_number_of_queries(office, wednesday, calendar, clock):
     with CaptureQueriesContext(connection) as empty:
-        office.get(f"/shifts/{calendar.pk}/")
+        assert office.get(f"/shifts/{calendar.pk}/").status_code == 200
     crowded = Shift.objects.create(name="Big", date=WED, week="A", capacity=20, start=at(WED, 14), end=at(WED, 17))
     for n in range(8):
         services.shift_book(shift=crowded, member=working_member(f"M{n}", shift_type="ftop"), now=clock.now)
@@ -472,7 +472,7 @@ def test_timeline_running_totals_follow_the_events(office, alice, wednesday, cal
     friday = Shift.objects.create(name="Make-up", date=datetime.date(2026, 3, 6), week="A", capacity=3,
                                   start=at(datetime.date(2026, 3, 6), 9), end=at(datetime.date(2026, 3, 6), 12))
     clock.set(at(datetime.date(2026, 3, 6), 13))
-    office.post(f"/shifts/{friday.pk}/", {"action": "add", "add-member": alice.display_number})
+    assert office.post(f"/shifts/{friday.pk}/", {"action": "add", "add-member": alice.display_number}).status_code == 302
     services.correction_write(member=alice, counter="ftop", points=2, reason="Helped at the AGM", today=clock.today)
     response = office.get(f"/shifts/members/{alice.pk}/timeline/")
     events = [r for r in response.context["rows"] if r.kind == "event"]
@@ -489,7 +489,7 @@ def test_timeline_shows_decisions_and_runs_flat_queries(office, alice, clock):
     services.leave_create(member=alice, start=datetime.date(2026, 4, 1), end=datetime.date(2026, 5, 31),
                           reason="Travelling", today=clock.today, now=clock.now)
     with CaptureQueriesContext(connection) as few:
-        office.get(f"/shifts/members/{alice.pk}/timeline/")
+        assert office.get(f"/shifts/members/{alice.pk}/timeline/").status_code == 200
     for points in (-1, -1, 1, -1):
         services.correction_write(member=alice, counter="standard", points=points, reason="x", today=clock.today)
     with CaptureQueriesContext(connection) as many:

@@ -1,38 +1,28 @@
 """The coordination team's shift pages in a real headless Chromium (Playwright), against
 pytest-django's live server: a coordinator records the attendance of a past shift with the form
-and the counters change; a member books a shift from their own page.
+and the counters change; a member books a shift from their own page. Every page they see is
+checked with axe-core (WCAG 2 A/AA), after each action too.
 
-Needs Debian's `chromium` and Playwright for Python (`requirements-dev.txt`); skipped with the
-reason otherwise. Dates follow the real clock (the live server's pages read it): the past shift is
-a week ago, the bookable one a week ahead.
+Chromium, the `open_page` fixture and `assert_no_axe_violations` come from
+coopmarket/tests/browser.py. Dates follow the real clock (the live server's pages read it): the
+past shift is a week ago, the bookable one a week ahead.
 """
 import datetime
 import importlib
 import re
-import shutil
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from coopmarket.dates import coop_today
+from coopmarket.tests.browser import assert_no_axe_violations, expect
 from members.models import Member
 from members.tests.factories import active_member
 from shifts import cycle, services
 from shifts.models import Registration, Shift
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (requirements-dev.txt)")
-expect = sync_api.expect
-expect.set_options(timeout=15_000)  # CI runs this beside other suites
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,38 +30,7 @@ pytestmark = [
     # each test, and the flush after it sends no post_migrate (whose groups would collide with the
     # next test's restore).
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM, reason="no chromium on the PATH (apt-get install chromium; never `playwright install`)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def _plain_http():
-    """The live server speaks plain HTTP: SecurityMiddleware's redirect step is switched off
-    (it read SECURE_SSL_REDIRECT when the session-wide live server started)."""
-    from django.middleware.security import SecurityMiddleware
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SecurityMiddleware, "process_request", lambda self, request: None)
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _live_settings(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-
-
-@pytest.fixture
-def browser():
-    """Chromium for one test. Started after the test database is set up and closed before it is
-    flushed: while Playwright's event loop runs in this thread, Django hands out another
-    connection object (asgiref's Local), which lacks the serialized rows the rollback restores."""
-    with pytest.MonkeyPatch.context() as patch, sync_api.sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -101,31 +60,6 @@ def template_on(day: datetime.date, *, name: str, capacity: int = 4):
 
 
 @pytest.fixture
-def open_page(browser, live_server, _plain_http, client):
-    contexts = []
-
-    def open_page(user, path):
-        client.force_login(user)
-        context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url,
-        }])
-        contexts.append(context)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.errors = errors
-        response = page.goto(f"{live_server.url}{path}")
-        assert response.status == 200, path
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
 def past_shift(migrated_rows):
     """A shift a week ago with Alice (standard, her regular slot) and Bob (FTOP, a make-up the
     office registered after the fact), nothing recorded yet."""
@@ -147,6 +81,7 @@ def test_a_coordinator_records_a_past_shifts_attendance_and_the_counters_change(
     shift, alice, bob = past_shift
     coordinator = make_user("coord", "coordinators")
     page = open_page(coordinator, "/shifts/")
+    assert_no_axe_violations(page)
     # From the cycle calendar to the shift: last week may be in the previous cycle.
     chip = page.locator(f'[data-shift="{shift.pk}"]')
     if chip.count() == 0:
@@ -156,6 +91,7 @@ def test_a_coordinator_records_a_past_shifts_attendance_and_the_counters_change(
     expect(page).to_have_url(re.compile(rf"/shifts/{shift.pk}/$"))
     expect(page.locator("h1")).to_have_text("Shelving")
     expect(page.locator("#seats")).to_contain_text("2 / 4 places taken")
+    assert_no_axe_violations(page)
 
     alice_row = page.locator("tr", has_text="Alice Martin")
     bob_row = page.locator("tr", has_text="Bob Durand")
@@ -172,6 +108,7 @@ def test_a_coordinator_records_a_past_shifts_attendance_and_the_counters_change(
     expect(page.locator("#attendance-form")).to_contain_text("2 of 2 recorded.")
     expect(alice_row.locator("input[value=missed]")).to_be_checked()
     expect(alice_row).to_contain_text("owes 2 make-ups")
+    assert_no_axe_violations(page)  # with the success message
     alice, bob = Member.objects.get(pk=alice.pk), Member.objects.get(pk=bob.pk)
     assert (alice.counter_standard, alice.status) == (-2, "alert")
     assert bob.counter_ftop == 1
@@ -186,6 +123,7 @@ def test_a_coordinator_records_a_past_shifts_attendance_and_the_counters_change(
     expect(first_event).to_contain_text("Missed own regular shift")
     expect(first_event).to_contain_text("Shelving")
     expect(page.locator("#total-standard")).to_have_text("-2")
+    assert_no_axe_violations(page)
     assert page.errors == []
 
 
@@ -205,15 +143,12 @@ def test_a_refused_row_saves_nothing_and_says_why(open_page, past_shift):
     page.get_by_role("button", name="Save attendance").click()
     expect(page.locator("[data-error]")).to_contain_text("Nothing was saved: “Missed” can be recorded only once the shift has ended")
     expect(page.locator("tr.table-danger")).to_contain_text("Bob Durand")
+    assert_no_axe_violations(page)  # with the error and the refused row
     assert not Registration.objects.filter(shift=running, attendance__isnull=False).exists()
     assert page.errors == []
 
 
 def test_a_member_books_a_shift_on_their_page_and_the_office_sees_it(open_page, migrated_rows):
-    try:
-        reverse("me:shifts")
-    except NoReverseMatch:
-        pytest.skip("the cooperator's /me/shifts/ page is not there")
     today = coop_today()
     day = today + datetime.timedelta(days=7)
     template = template_on(day, name="Cashier")
@@ -225,11 +160,15 @@ def test_a_member_books_a_shift_on_their_page_and_the_office_sees_it(open_page, 
     Member.objects.filter(pk=bob.pk).update(user=bob_user)
 
     page = open_page(bob_user, f"/me/shifts/?from={day:%Y-%m-%d}")
+    assert_no_axe_violations(page)
     with page.expect_navigation():
         page.locator(f'form[action="/me/shifts/{shift.pk}/book/"] button').click()
+    expect(page.locator(".alert-success")).to_contain_text("Booked: Cashier")
+    assert_no_axe_violations(page)
     assert Registration.objects.filter(shift=shift, member=bob, cancelled_at__isnull=True).exists()
     assert page.errors == []
 
     office = open_page(make_user("coord", "coordinators"), f"/shifts/{shift.pk}/")
     expect(office.locator("#seats")).to_contain_text("1 / 4 places taken")
     expect(office.locator("tr", has_text="Bob Durand")).to_contain_text("One-off")
+    assert office.errors == []

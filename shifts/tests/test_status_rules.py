@@ -843,3 +843,30 @@ def test_a_kept_unsubscription_is_not_undone_by_later_points():
     result = st.compute(day=D(2026, 1, 20), shift_type=F, events=events, work_start=LONG_AGO)
     assert (result.ftop, result.status) == (-7, st.UNSUBSCRIBED)
     assert st.compute(day=D(2026, 1, 20), shift_type=F, events=events[::2], work_start=LONG_AGO).status == st.ALERT
+
+
+# --- opening balances (CONTRACT.md §7) ----------------------------------------------------------
+
+def test_an_opening_balance_below_the_ftop_threshold_does_not_unsubscribe():
+    """The imported counter is where the ledger starts; the file's `unsubscribed` column decides."""
+    opened = [st.Event(D(2026, 3, 1), st.OPENING, 0, -9, seq=1)]
+    result = st.compute(day=D(2026, 3, 2), shift_type=F, events=opened, work_start=LONG_AGO)
+    assert not result.unsubscribed
+    assert result.status == st.ALERT and result.ftop == -9
+
+
+def test_an_event_after_an_opening_balance_below_the_threshold_does_not_cross_it_again():
+    events = [st.Event(D(2026, 3, 1), st.OPENING, 0, -9, seq=1), st.Event(D(2026, 3, 3), st.FTOP_MISSED, 0, -1, seq=2)]
+    assert not st.compute(day=D(2026, 3, 4), shift_type=F, events=events, work_start=LONG_AGO).unsubscribed
+
+
+def test_an_event_crossing_the_threshold_after_an_opening_balance_unsubscribes():
+    events = [st.Event(D(2026, 3, 1), st.OPENING, 0, -7, seq=1), st.Event(D(2026, 3, 3), st.FTOP_MISSED, 0, -1, seq=2)]
+    assert st.compute(day=D(2026, 3, 4), shift_type=F, events=events, work_start=LONG_AGO).unsubscribed
+
+
+def test_an_opening_balance_in_debt_starts_the_alert_episode_on_its_date():
+    events = [st.Event(D(2026, 2, 1), st.OPENING, -2, 0, seq=1), st.Event(D(2026, 3, 1), st.OPENING, 0, 0, seq=2)]
+    result = st.compute(day=D(2026, 3, 2), shift_type=S, events=events, work_start=LONG_AGO)
+    assert result.episode_start == D(2026, 2, 1)
+    assert result.alert_deadline == D(2026, 3, 1) and result.status == st.SUSPENDED

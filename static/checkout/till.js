@@ -170,7 +170,9 @@
   }
 
   function normaliseCode(code) {
-    if (/^\d{12}$/.test(code) && /^42[01]/.test(code)) { return "0" + code; }
+    // A 12-digit scan is an EAN-13 whose leading 0 the scanner dropped (cards issued here, and
+    // cards a coop kept from its previous system).
+    if (/^\d{12}$/.test(code)) { return "0" + code; }
     return code;
   }
 

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from assemblies import demo as assembly_demo
 from coopmarket.errors import RuleViolation
 from coopmarket.roles import CASHIERS, COORDINATORS, SUPPLY
 from inventory import demo as inventory_demo
@@ -737,6 +738,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             stock = inventory_demo.seed(today=today, by=accounts["supply"])
         log("  inventory: " + ", ".join(f"{name} {n}" for name, n in stock.items()))
+        assemblies = assembly_demo.seed(today=today, by=accounts["coordinator"])
+        log("  assemblies: " + (", ".join(f"{name} {n}" for name, n in assemblies.items()) or "already there"))
 
     def summary(self, log) -> None:
         states = Counter(Member.objects.values_list("membership", flat=True))
