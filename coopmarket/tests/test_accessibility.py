@@ -24,7 +24,7 @@ from coopmarket.tests.browser import assert_no_axe_violations, axe_violations, e
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-NOT_WALKED = re.compile(r"^/(admin|api|static|media|i18n|jsi18n|stripe|calendar)/|^/accounts/logout/|\.(pdf|csv|ics|json|js|txt)$")
+NOT_WALKED = re.compile(r"^/(admin|api|static|media|i18n|jsi18n|stripe|calendar)/|^/accounts/logout/|\.(pdf|csv|ics|json|js|txt|zip|xlsx)$")
 MAX_PAGES = 80  # per role: far above today's count, a guard against a link loop
 
 # role: (demo username, where the walk starts, URL names the walk must reach)
@@ -46,7 +46,7 @@ ROLES = {
 
 @pytest.fixture
 def demo_coop(db):
-    call_command("seed_demo", members=30, stdout=StringIO(), stderr=StringIO())
+    call_command("seed_demo", members=30, force=True, stdout=StringIO(), stderr=StringIO())
 
 
 def route_of(path: str) -> str | None:
