@@ -1,5 +1,6 @@
-"""Test-wide settings (fast hashing, eager Celery, no HTTPS redirect; Django swaps in locmem
-e-mail) and the one place where tests that need a real component are failed or skipped.
+"""Test-wide settings (fast hashing, eager Celery, no HTTPS redirect, a clean cache for the API
+throttles; Django swaps in locmem e-mail) and the one place where tests that need a real
+component are failed or skipped.
 
 Markers (coopmarket/tests/components.py says what each needs): `postgres`, `browser`, `redis`.
 When the component is missing, the test FAILS under CI (`CI=true`) and is skipped with the
@@ -21,6 +22,9 @@ pytest_plugins = ["coopmarket.tests.browser"]
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    from django.core.cache import cache
+
+    cache.clear()  # API throttle counters start afresh in every test
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SECURE_SSL_REDIRECT = False
     settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -6,3 +6,8 @@ class AssembliesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "assemblies"
     verbose_name = _("General assemblies")
+
+    def ready(self):
+        from . import privacy
+
+        privacy.register()  # the member's data export: attendance, proxies, votes, e-mails

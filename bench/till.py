@@ -316,12 +316,14 @@ def main() -> int:
     django.setup()
     server = None
     try:
+        import datetime as dt
+
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
         from django.core.management import call_command
-        from rest_framework.authtoken.models import Token
 
         from coopmarket.roles import CASHIERS
+        from coopmarket.tokens import token_issue
         from members.models import Associate, Member
 
         print(f"Migrating {database.name} and seeding {args.members:,} members...", flush=True)
@@ -331,7 +333,7 @@ def main() -> int:
         print(f"Seeded in {time.perf_counter() - started:.1f} s", flush=True)
         cashier = get_user_model().objects.create_user("bench-till")
         cashier.groups.add(Group.objects.get(name=CASHIERS))
-        token = Token.objects.create(user=cashier).key
+        token = token_issue(user=cashier, lifetime=dt.timedelta(days=1))[1]
         codes = list(Member.objects.values_list("card_barcode", flat=True))
         codes += list(Associate.objects.values_list("card_barcode", flat=True))
         from django.db import connections

@@ -7,6 +7,8 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coopmarket.throttling import MemberRateThrottle, TillMemberRateThrottle
+
 from . import services
 from .models import TillCheck
 
@@ -39,14 +41,39 @@ class EligibilitySerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField()
 
 
+class IsTillDevice(permissions.BasePermission):
+    """The offline card list: till device accounts (`cashiers`) and coordinators only; members on
+    a shift use the online till (DOMAIN.md §6)."""
+
+    message = gettext_lazy("Only till device accounts and coordinators may download the card list.")
+
+    def has_permission(self, request, view):
+        return services.may_hold_card_list(request.user)
+
+
 class CheckoutBase(APIView):
     permission_classes = [IsTillUser]
+    # A member on shift has a budget of lookups; cashiers and coordinators are never throttled.
+    throttle_classes = [MemberRateThrottle, TillMemberRateThrottle]
+
+
+class TillSearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(min_length=2, max_length=100, help_text=gettext_lazy("At least two letters of a name."))
+
+
+CODE = OpenApiParameter(
+    "code", str, OpenApiParameter.PATH, pattern=r"^\d{1,13}$",
+    description=gettext_lazy("A card barcode (13 digits, or 12 when the scanner drops the leading 0) or a member number."),
+)
 
 
 class EligibilityView(CheckoutBase):
     @extend_schema(
-        parameters=[OpenApiParameter("via", str, enum=["scan", "search"], description="`search` when the cashier opened a name-search result (logged as such).")],
-        responses={200: EligibilitySerializer, 404: None},
+        parameters=[
+            CODE,
+            OpenApiParameter("via", str, enum=["scan", "search"], description="`search` when the cashier opened a name-search result (logged as such)."),
+        ],
+        responses={200: EligibilitySerializer},
     )
     def get(self, request, code):
         source = TillCheck.Source.SEARCH if request.query_params.get("via") == "search" else TillCheck.Source.SCAN
@@ -57,12 +84,16 @@ class EligibilityView(CheckoutBase):
 
 
 class SearchView(CheckoutBase):
-    @extend_schema(parameters=[OpenApiParameter("search", str, required=True)], responses=EligibilitySerializer(many=True))
+    @extend_schema(parameters=[TillSearchQuerySerializer], responses=EligibilitySerializer(many=True))
     def get(self, request):
-        return Response(services.till_search(text=request.query_params.get("search", ""), now=timezone.now()))
+        query = TillSearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(services.till_search(text=query.validated_data["search"], now=timezone.now()))
 
 
 class CardsView(CheckoutBase):
+    permission_classes = [IsTillDevice]
+
     @extend_schema(responses=inline_serializer("CardList", {"generated_at": serializers.DateTimeField(), "cards": EligibilitySerializer(many=True)}))
     def get(self, request):
         return Response(services.cards_snapshot(now=timezone.now()))
@@ -107,7 +138,8 @@ class OverrideSerializer(serializers.Serializer):
 
 
 class OverrideView(CheckoutBase):
-    @extend_schema(request=OverrideSerializer, responses={201: inline_serializer("Override", {"id": serializers.IntegerField(), "checked_at": serializers.DateTimeField()})})
+    @extend_schema(parameters=[CODE], request=OverrideSerializer,
+                   responses={201: inline_serializer("Override", {"id": serializers.IntegerField(), "checked_at": serializers.DateTimeField()})})
     def post(self, request, code):
         data = OverrideSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -6,3 +6,8 @@ class CheckoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "checkout"
     verbose_name = _("Checkout")
+
+    def ready(self):
+        from . import privacy
+
+        privacy.register()

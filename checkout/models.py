@@ -32,6 +32,8 @@ class TillCheck(models.Model):
     checked_at = models.DateTimeField(_("checked at"), db_index=True)
 
     objects = ImmutableQuerySet.as_manager()
+    # The check log is append-only; anonymising a member blanks only the override's free text.
+    anonymisable_fields = ("reason",)
 
     class Meta:
         ordering = ["-checked_at", "-id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -192,6 +192,8 @@ def till_override(*, code: str, reason: str, user, now: datetime.datetime) -> Ti
     holder = find_holder(code)
     if holder is None:
         raise LookupError(code)
+    if holder.member.user_id is not None and holder.member.user_id == user.pk:
+        raise PermissionDenied(_("Nobody overrides their own answer: ask another cashier or a coordinator."))
     result = answer(holder, now=now)
     return TillCheck.objects.create(
         kind=TillCheck.Kind.OVERRIDE, user=user, code=code[:64], member=holder.member, associate=holder.associate,
@@ -200,17 +202,27 @@ def till_override(*, code: str, reason: str, user, now: datetime.datetime) -> Ti
 
 
 def cards_snapshot(*, now: datetime.datetime) -> dict:
-    """Every card (members and current associates) with its answer, for the till's offline mode."""
+    """Every card the till may meet, with its answer, for the till's offline mode: members who
+    have not left, and current associates (also of a holder who left: they answer red). Nobody
+    anonymised is listed."""
     cards = []
-    members = {m.pk: m for m in Member.objects.only(*MEMBER_FIELDS).exclude(anonymised_on__isnull=False)}
-    for member in members.values():
-        cards.append(answer(Holder(member), now=now))
+    holders = {m.pk: m for m in Member.objects.only(*MEMBER_FIELDS).filter(anonymised_on__isnull=True)}
+    for member in holders.values():
+        if member.membership != Member.Membership.LEFT:
+            cards.append(answer(Holder(member), now=now))
+    # Associates of a holder who left keep their card in the list (red, left_coop: issue 10).
     current_or_holder_left = Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT)
     for associate in Associate.objects.filter(current_or_holder_left).only("id", "card_barcode", "first_name", "last_name", "member_id"):
-        member = members.get(associate.member_id)
+        member = holders.get(associate.member_id)
         if member is not None:
             cards.append(answer(Holder(member, associate), now=now))
     return {"generated_at": now.isoformat(), "cards": cards}
+
+
+def may_hold_card_list(user) -> bool:
+    """The offline card list stays on till devices and coordinators' screens, never on a
+    member's own account (DOMAIN.md §6)."""
+    return roles.is_cashier(user) or roles.is_coordinator(user)
 
 
 def may_use_till(user, *, now: datetime.datetime) -> bool:

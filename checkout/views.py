@@ -111,6 +111,7 @@ def _till_texts() -> dict:
         "list_ok": _("Offline list: %(count)s cards, %(time)s"),
         "list_failed": _("Offline list could not be refreshed (last: %(time)s)"),
         "list_none": _("No offline list on this device yet"),
+        "list_online_only": _("Online till: the offline card list stays on till devices."),
         "list_too_big": _("The offline list is too big for this device's storage: kept until the page is closed."),
         "override_done": _("Override recorded: the member may shop."),
         "override_failed": _("The override was not recorded: %(detail)s"),
@@ -134,7 +135,8 @@ def till(request):
         "recent_checks": _recent_checks(request.user, since=start_of_day),
         "till_texts": _till_texts(),
         "api_root": reverse("checkout-search"),
-        "cards_url": reverse("checkout-cards"),
+        # A member on shift uses the online till only: no offline list on their account.
+        "cards_url": reverse("checkout-cards") if services.may_hold_card_list(request.user) else "",
         "log_url": reverse("checkout-offline-log"),
         "sw_url": reverse("checkout:service-worker"),
     })

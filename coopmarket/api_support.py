@@ -19,6 +19,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
+
+
+def query_params(serializer_class, request) -> dict:
+    """A list's query parameters, validated by `serializer_class` (400 on bad input), as a dict of
+    the given ones. The same serializer describes them in the schema (`parameters=[...]`)."""
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return {name: value for name, value in query.validated_data.items() if value not in (None, "")}
+
 
 class Conflict(exceptions.APIException):
     """409: a coop rule forbids the request. `code` is one of CONTRACT.md §5's codes."""

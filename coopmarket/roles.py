@@ -36,6 +36,17 @@ def is_supply(user) -> bool:
     return has_role(user, SUPPLY)
 
 
+def is_privileged_login(user) -> bool:
+    """Staff, superusers and role-group accounts (coordinators, cashiers, supply).
+
+    The members office never changes such a login (its e-mail, its username) and never links it
+    to a member record (DOMAIN.md §8): a password reset sent to an address the office chose would
+    hand the office the account."""
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    return bool(user.is_staff or user.is_superuser or group_names(user) & set(ROLE_GROUPS))
+
+
 class RoleRequiredMixin(AccessMixin):
     """Class-based view guard: anonymous users go to the login page, others get 403."""
 

@@ -6,6 +6,7 @@ the `members.CoopParameters` singleton that an admin edits.
 """
 import datetime
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -39,13 +40,39 @@ def env_date(name: str, default: str) -> datetime.date:
         raise ImproperlyConfigured(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from exc
 
 
+def secret_key(*, debug: bool, testing: bool) -> str:
+    """DJANGO_SECRET_KEY, else the file DJANGO_SECRET_KEY_FILE names (in debug, default `.secret_key`).
+
+    Never a known value: in debug without a key, a random key is written to that file (mode 600,
+    kept across restarts) and announced on stderr; tests get a random key per process; anything
+    else without a key refuses to start."""
+    key = env_str("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    named = env_str("DJANGO_SECRET_KEY_FILE")
+    key_file = Path(named) if named else BASE_DIR / ".secret_key"
+    if (named or debug) and key_file.is_file():  # production reads only a file it was told about
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    if testing:
+        return secrets.token_urlsafe(50)
+    if not debug:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE naming a file that holds it); DJANGO_DEBUG=1 for local use."
+        )
+    key = secrets.token_urlsafe(50)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    print(f"DJANGO_SECRET_KEY is not set: using a random development key kept in {key_file}.", file=sys.stderr)
+    return key
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 TESTING = env_bool("COOP_TESTING", False) or "pytest" in sys.modules
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local use).")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = secret_key(debug=DEBUG, testing=TESTING)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -59,13 +86,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tables2",
     "django_filters",
     "bootstrap",
-    "coopmarket",
+    "coopmarket.apps.CoopmarketConfig",
     "members",
     "shifts",
     "inventory",
@@ -78,6 +106,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL and other control characters in any input: 400 before any view (DOMAIN.md §8).
+    "coopmarket.middleware.RejectControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last: turns a sign-in lockout into its 429 answer (coopmarket.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coopmarket.urls"
@@ -117,12 +149,37 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the API throttles' counters: a Redis URL (DJANGO_CACHE_URL) in production so that
+# every worker counts together; the process's memory otherwise (and always in tests).
+_cache_url = "" if TESTING else env_str("DJANGO_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in lockout (DOMAIN.md §8) with django-axes: the limits and the duration are coop
+# parameters read by coopmarket.lockout. The axes backend comes first: it refuses a locked-out
+# client before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "coopmarket.lockout.CoopAxesHandler"
+AXES_FAILURE_LIMIT = "coopmarket.lockout.failure_limit"
+AXES_COOLOFF_TIME = "coopmarket.lockout.cool_off"
+AXES_CLIENT_IP_CALLABLE = "coopmarket.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "coopmarket.lockout.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused for the cool-off, not longer
+AXES_RESET_ON_SUCCESS = False  # one valid account must not wipe an address's failures
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,7 +228,13 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(env_str("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a reverse proxy (nginx, Caddy...) that sets X-Forwarded-Proto and X-Forwarded-For: only
+# then are these headers trusted (HTTPS detection, the client address for lockouts and throttles).
+# DJANGO_PROXY_COUNT is how many proxies append to X-Forwarded-For (the client is that many from
+# the right).
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+PROXY_COUNT = int(env_str("DJANGO_PROXY_COUNT", "1")) if BEHIND_PROXY else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REFERRER_POLICY = "same-origin"
 
 from django.utils.csp import CSP  # noqa: E402
@@ -233,9 +296,28 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coopmarket.api_support.exception_handler",
+    # The API speaks JSON (CONTRACT.md §5); a view that takes a file names its own parsers.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per-user rates for members' own accounts (role accounts are exempt: coopmarket.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["coopmarket.throttling.MemberRateThrottle"],
+    # Throttles identify anonymous clients by REMOTE_ADDR, or by X-Forwarded-For only behind a proxy.
+    "NUM_PROXIES": PROXY_COUNT,
+}
+# API rates for accounts without a role: every call, and the till's lookups and name search for a
+# member on shift (cashiers and coordinators are never throttled).
+COOP_THROTTLE_RATES = {
+    "member": env_str("COOP_API_RATE", "120/minute"),
+    "till_member": env_str("COOP_TILL_MEMBER_RATE", "30/minute"),
+}
+# API tokens (django-rest-knox): hashed, expiring; lifetimes are coop parameters (token_days,
+# device_token_days) given when each token is made.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": datetime.timedelta(days=30),
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Coopmarket API",
@@ -244,6 +326,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Precise enough to fuzz: integer ids, strings without control characters, error answers,
+    # links between operations (coopmarket/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "coopmarket.schema.postprocess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -265,5 +350,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

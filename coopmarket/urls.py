@@ -17,6 +17,7 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=MemberPasswordResetForm),
         name="password_reset",
     ),
+    path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

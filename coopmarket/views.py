@@ -1,5 +1,6 @@
-"""Project-level pages: the dashboard by role, and JSON error pages for API clients."""
+"""Project-level pages: the dashboard by role, sign-out, and JSON error pages for API clients."""
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LogoutView
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -25,6 +26,17 @@ def home(request):
         ]
     context["own_member"] = Member.objects.filter(user=request.user).first()
     return render(request, "home.html", context)
+
+
+class SignOutView(LogoutView):
+    """Django's logout, telling the browser to wipe what the site stored on the device: the
+    till's offline card list (localStorage) and the service worker's caches (DOMAIN.md §6).
+    static/coopmarket/site.js does the same for browsers that ignore Clear-Site-Data."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 def handler404(request, exception=None):

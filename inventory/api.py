@@ -2,31 +2,32 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coopmarket.api_support import IsSupply
+from coopmarket.api_support import IsSupply, query_params
 
 from . import selectors, services
 from .models import InventoryParameters, Product
 from .serializers import (
     ProductCreateSerializer,
+    ProductListQuerySerializer,
     ProductSerializer,
     StockMoveCreateSerializer,
     StockMoveSerializer,
     SupplierCreateSerializer,
+    SupplierListQuerySerializer,
     SupplierSerializer,
 )
-
-TRUE = ("1", "true", "yes")
 
 
 def local_today():
     return timezone.localdate()
 
 
+@extend_schema_view(list=extend_schema(parameters=[SupplierListQuerySerializer]))
 class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = SupplierSerializer
     permission_classes = [IsSupply]
@@ -34,10 +35,12 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         qs = selectors.suppliers().order_by("name", "id")
-        params = self.request.query_params
+        if self.action != "list":
+            return qs
+        params = query_params(SupplierListQuerySerializer, self.request)
         if params.get("search"):
             qs = qs.filter(name__icontains=params["search"])
-        if params.get("local") in TRUE:
+        if params.get("local"):
             qs = qs.filter(is_local=True)
         return qs
 
@@ -50,14 +53,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(SupplierSerializer(supplier).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("search", str, description="Name, barcode or internal code."),
-        OpenApiParameter("supplier", int), OpenApiParameter("category", int),
-        OpenApiParameter("below_min", bool, description="Only products under their minimum stock."),
-        OpenApiParameter("local", bool, description="Only products of local suppliers."),
-    ]
-)
+@extend_schema_view(list=extend_schema(parameters=[ProductListQuerySerializer]))
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ProductSerializer
     permission_classes = [IsSupply]
@@ -67,16 +63,16 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         qs = selectors.products_with_stock(InventoryParameters.current()).order_by("name", "id")
         if self.action != "list":
             return qs
-        params = self.request.query_params
+        params = query_params(ProductListQuerySerializer, self.request)
         if params.get("search"):
             term = params["search"].strip()
             qs = qs.filter(Q(name__icontains=term) | Q(barcode=term) | Q(internal_code__iexact=term))
         for name in ("supplier", "category"):
-            if params.get(name, "").isdigit():
-                qs = qs.filter(**{f"{name}_id": int(params[name])})
-        if params.get("below_min") in TRUE:
+            if name in params:
+                qs = qs.filter(**{f"{name}_id": params[name]})
+        if params.get("below_min"):
             qs = selectors.filter_below_minimum(qs)
-        if params.get("local") in TRUE:
+        if params.get("local"):
             qs = qs.filter(local=True)
         return qs
 

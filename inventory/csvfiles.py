@@ -9,6 +9,7 @@ import csv
 import datetime
 import hashlib
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -45,6 +46,27 @@ def _key(name: str) -> str:
     return "_".join(name.replace("-", " ").replace("(", " ").replace(")", " ").split())
 
 
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _records(reader):
+    """(first line of the record, cells) for each record. A field longer than the csv module's
+    limit, or a control character (a NUL byte...) in a cell, refuses the file with its line."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise CSVFileError(f"line {start}: a field is longer than {csv.field_size_limit()} characters") from exc
+            raise CSVFileError(f"line {start}: {exc}") from exc
+        if any(CONTROL.search(cell) for cell in record):
+            raise CSVFileError(f"line {start}: a cell holds a control character (such as a NUL byte)")
+        yield start, record
+
+
 def read_rows(content: bytes, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> tuple[str, list[Row]]:
     """The file's data rows as dicts keyed by canonical column names, with their line numbers.
 
@@ -62,7 +84,7 @@ def read_rows(content: bytes, columns: dict[str, tuple[str, ...]], required: tup
     rows: list[Row] = []
     aliases = {_key(alias): name for name, spellings in columns.items() for alias in (name, *spellings)}
     positions: dict[str, int] = {}
-    for record in reader:
+    for line, record in _records(reader):
         if not any(cell.strip() for cell in record):
             continue
         if header is None:
@@ -76,7 +98,7 @@ def read_rows(content: bytes, columns: dict[str, tuple[str, ...]], required: tup
                 raise CSVFileError(f"missing column(s): {', '.join(missing)} (header line: {first_line.strip()[:200]})")
             continue
         values = {name: (record[index].strip() if index < len(record) else None) for name, index in positions.items()}
-        rows.append(Row(reader.line_num, values))
+        rows.append(Row(line, values))
     if header is None:
         raise CSVFileError("the file is empty")
     return delimiter, rows

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Category, Product, StockMove, Supplier
+from .pricing import VAT_RATES
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -43,6 +44,12 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "enum": [str(rate) for rate in VAT_RATES],
+                      "description": "Percent: 5.5, 10 or 20."})
+class VatRateField(serializers.DecimalField):
+    """A VAT rate in percent (DOMAIN.md §7): one of the rates the coop's country uses."""
+
+
 class ProductCreateSerializer(serializers.Serializer):
     """Types only: the rules (check digit, one code, VAT rates, positive prices) are the service's."""
 
@@ -55,8 +62,8 @@ class ProductCreateSerializer(serializers.Serializer):
     package_size = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
     content_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
     content_unit = serializers.ChoiceField(choices=Product.ContentUnit.choices, required=False, allow_blank=True)
-    cost_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    vat_rate = serializers.DecimalField(max_digits=6, decimal_places=3, help_text=_("Percent: 5.5, 10 or 20."))
+    cost_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    vat_rate = VatRateField(max_digits=6, decimal_places=3, help_text=_("Percent: 5.5, 10 or 20."))
     min_stock = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
     active = serializers.BooleanField(required=False)
 
@@ -83,3 +90,21 @@ class StockMoveSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=3, help_text="The product's new stock."))
     def get_stock(self, move):
         return str(self.context["stock"])
+
+
+ID_MAX = 2_147_483_647
+
+
+class SupplierListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text=_("Part of the name."))
+    local = serializers.BooleanField(required=False, allow_null=True, default=None, help_text=_("Only local suppliers."))
+
+
+class ProductListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                   help_text=_("Name, barcode or internal code."))
+    supplier = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False)
+    category = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False)
+    below_min = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                         help_text=_("Only products under their minimum stock."))
+    local = serializers.BooleanField(required=False, allow_null=True, default=None, help_text=_("Only products of local suppliers."))

@@ -480,6 +480,7 @@ def order_pdf(request, pk):
 def sales_import(request):
     form = forms.SalesImportForm(request.POST or None, request.FILES or None)
     result = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -488,8 +489,9 @@ def sales_import(request):
             )
         except ValidationError as exc:
             form.add_error("file", exc.messages)
+            status = 400  # the file is refused as a whole (with the line at fault): nothing imported
     history = SalesImport.objects.select_related("imported_by")[:20]
-    return render(request, "inventory/sales_import.html", {"form": form, "result": result, "history": history})
+    return render(request, "inventory/sales_import.html", {"form": form, "result": result, "history": history}, status=status)
 
 
 @supply_required
@@ -502,6 +504,7 @@ def sales_import_detail(request, pk):
 def catalogue_import(request):
     form = forms.CatalogueImportForm(request.POST or None, request.FILES or None, initial={"supplier": request.GET.get("supplier")})
     result = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             result = services.catalogue_import(
@@ -509,7 +512,8 @@ def catalogue_import(request):
             )
         except ValidationError as exc:
             form.add_error("file", exc.messages)
-    return render(request, "inventory/catalogue_import.html", {"form": form, "result": result})
+            status = 400
+    return render(request, "inventory/catalogue_import.html", {"form": form, "result": result}, status=status)
 
 
 # --- shelf labels -----------------------------------------------------------------------------

@@ -4,13 +4,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from coopmarket import roles
-from coopmarket.api_support import IsCoordinator
+from coopmarket.api_support import IsCoordinator, query_params
 from coopmarket.errors import RuleViolation
 
 from . import selectors, services, stripe_payments
@@ -19,6 +19,7 @@ from .serializers import (
     AssociateCreateSerializer,
     AssociateSerializer,
     MemberCreateSerializer,
+    MemberListQuerySerializer,
     MemberSerializer,
     MemberUpdateSerializer,
     PaymentCreateSerializer,
@@ -72,16 +73,7 @@ class ShareClassViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("search", str, description="Name, member number, card barcode or e-mail."),
-        OpenApiParameter("status", str, description="Working status."),
-        OpenApiParameter("membership", str, description="none, unpaid, active, supporting or left."),
-        OpenApiParameter("shift_type", str),
-        OpenApiParameter("share_class", str, description="Share class code."),
-        OpenApiParameter("low_income", bool),
-    ]
-)
+@extend_schema_view(list=extend_schema(parameters=[MemberListQuerySerializer]))
 class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MemberSerializer
     permission_classes = [IsCoordinator]
@@ -99,18 +91,16 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         qs = selectors.members_for_api().order_by("member_number")
         if self.action != "list":
             return qs
-        params = self.request.query_params
+        params = query_params(MemberListQuerySerializer, self.request)
         qs = selectors.member_search(qs, params.get("search", ""))
-        for name in ("status", "membership", "shift_type"):
-            if params.get(name):
+        for name in ("status", "membership", "shift_type", "low_income"):
+            if name in params:
                 qs = qs.filter(**{name: params[name]})
         if params.get("share_class"):
             qs = qs.filter(
                 subscriptions__share_class__code=params["share_class"],
                 subscriptions__redemption_requested_on__isnull=True,
             ).distinct()
-        if params.get("low_income") in ("true", "1", "false", "0"):
-            qs = qs.filter(low_income=params["low_income"] in ("true", "1"))
         return qs
 
     def _member(self) -> Member:
@@ -134,7 +124,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         member = self._member()
         data = MemberUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.member_update(member=member, by=request.user, today=local_today(), **data.validated_data)
+        services.member_update(
+            member=member, by=request.user, today=local_today(), site_url=request.build_absolute_uri("/"),
+            **data.validated_data,
+        )
         return self._render(member)
 
     @extend_schema(responses=MemberSerializer)

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coopmarket.roles import is_privileged_login
+
 from . import membership as ms
 from .barcodes import format_member_number
 
@@ -69,6 +71,20 @@ class CoopParameters(models.Model):
     welcome_before_booking = models.BooleanField(
         _("welcome session before booking (members not yet welcomed book only welcome sessions)"), default=False,
         help_text=_("Switching it on records every existing member as welcomed on their joining date."),
+    )
+    # §8 trust: sign-in lockout (django-axes reads these) and API token lifetimes
+    login_failures_per_user = models.PositiveSmallIntegerField(
+        _("failed sign-ins for one username from one address before a lockout"), default=5, validators=[MinValueValidator(1)]
+    )
+    login_failures_per_address = models.PositiveSmallIntegerField(
+        _("failed sign-ins from one address, any usernames, before a lockout"), default=20, validators=[MinValueValidator(1)]
+    )
+    login_lockout_minutes = models.PositiveSmallIntegerField(
+        _("sign-in failures count and lock out for (minutes)"), default=15, validators=[MinValueValidator(1)]
+    )
+    token_days = models.PositiveSmallIntegerField(_("API token lifetime (days)"), default=30, validators=[MinValueValidator(1)])
+    device_token_days = models.PositiveSmallIntegerField(
+        _("API token lifetime of till device accounts (days)"), default=365, validators=[MinValueValidator(1)]
     )
 
     class Meta:
@@ -207,6 +223,19 @@ class Member(models.Model):
 
     def __str__(self):
         return f"{self.display_number} {self.first_name} {self.last_name}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._loaded_user_id = instance.__dict__.get("user_id")
+        return instance
+
+    def clean(self):
+        """A form (the admin's, an office page's) never links a staff, superuser or role-group
+        login to a member (DOMAIN.md §8). A login linked before stays linked."""
+        super().clean()
+        if self.user_id and self.user_id != getattr(self, "_loaded_user_id", None) and is_privileged_login(self.user):
+            raise ValidationError({"user": _("A staff, superuser or role account cannot be linked to a member from the office.")})
 
     def save(self, *args, **kwargs):
         if not self.calendar_token:
@@ -372,8 +401,17 @@ class ShareSubscription(models.Model):
         return ms.instalment_schedule(self.amount, self.instalments, self.subscribed_on)
 
 
+BLANK_VALUES = ("", None)
+
+
 class ImmutableQuerySet(models.QuerySet):
-    """Ledger rows are append-only: bulk updates and deletes are refused too."""
+    """Ledger rows are append-only: bulk updates and deletes are refused too.
+
+    One narrow exception, for the anonymisation of a member who left (DOMAIN.md §8):
+    `anonymise(field="")` blanks free-text fields that the model lists in `anonymisable_fields`.
+    Any other field, or a value other than "" or None, is refused: amounts, points, dates and
+    kinds are never touched.
+    """
 
     def update(self, **kwargs):
         raise ValidationError("Ledger rows are immutable.")
@@ -381,12 +419,25 @@ class ImmutableQuerySet(models.QuerySet):
     def delete(self):
         raise ValidationError("Ledger rows are immutable and cannot be deleted.")
 
+    def anonymise(self, **blanks) -> int:
+        allowed = getattr(self.model, "anonymisable_fields", ())
+        if not blanks:
+            raise ValidationError("Name the free-text fields to blank.")
+        for name, value in blanks.items():
+            if name not in allowed:
+                raise ValidationError(f"{self.model.__name__}.{name} cannot be anonymised: only {', '.join(allowed) or 'nothing'}.")
+            if value not in BLANK_VALUES:
+                raise ValidationError(f"Anonymisation only blanks fields; {name} cannot be set to {value!r}.")
+        return super().update(**blanks)
+
 
 class AppendOnlyModel(models.Model):
     """A ledger or history row: written once, never edited or deleted, one by one or in bulk.
     Corrections are new rows."""
 
     immutable_message = "These rows are append-only: write a new row instead."
+    # Free-text fields that the anonymisation of a member may blank (ImmutableQuerySet.anonymise).
+    anonymisable_fields: tuple[str, ...] = ()
 
     objects = ImmutableQuerySet.as_manager()
 
@@ -435,6 +486,7 @@ class Payment(AppendOnlyModel):
     """One row of the immutable capital ledger. Refunds and redemptions are rows of their own."""
 
     immutable_message = "Payments are immutable: record a refund instead."
+    anonymisable_fields = ("reference",)
 
     class Method(models.TextChoices):
         CASH = "cash", _("Cash")

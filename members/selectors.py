@@ -20,8 +20,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from coopmarket.roles import is_privileged_login
+
 from .barcodes import card_code
 from .models import Associate, Member, Payment, ShareClass, ShareSubscription
+from .privacy import iso
 from .text import search_key
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -119,9 +122,20 @@ def holdings(member: Member) -> list[dict]:
     return sorted(per_class.values(), key=lambda r: r["share_class"])
 
 
-def member_personal_data(member: Member) -> dict:
-    """Everything the coop stores about a member, for their own download (GDPR access)."""
-    subs = member.subscriptions.select_related("share_class").prefetch_related("payments")
+def login_email_state(member: Member) -> str | None:
+    """After the office changed a member's e-mail: "kept" (a privileged login, never changed),
+    "pending" (the member has a confirmation link), None (no login, or it already matches)."""
+    user = member.user
+    if user is None or user.email.lower() == member.email.lower():
+        return None
+    return "kept" if is_privileged_login(user) else "pending"
+
+
+# --- the member's data export (DOMAIN.md §8): the members app's sections -----------------------
+# Registered in members.apps; the other apps add theirs (see members/privacy.py).
+
+def export_member(member: Member) -> dict:
+    """Identity, contact, membership facts, the stored working status and the office notes."""
     return {
         "member_number": member.display_number,
         "card_barcode": member.card_barcode,
@@ -132,45 +146,113 @@ def member_personal_data(member: Member) -> dict:
         "address": member.address,
         "postal_code": member.postal_code,
         "city": member.city,
-        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
-        "joined_on": member.joined_on.isoformat(),
+        "birth_date": iso(member.birth_date),
+        "joined_on": iso(member.joined_on),
         "shift_type": member.shift_type,
+        "shift_type_since": iso(member.shift_type_since),
         "low_income": member.low_income,
         "membership": member.membership,
-        "work_start_date": member.work_start_date.isoformat() if member.work_start_date else None,
+        "work_start_date": iso(member.work_start_date),
         "status": member.status,
         "counters": {"standard": member.counter_standard, "ftop": member.counter_ftop},
-        "left_on": member.left_on.isoformat() if member.left_on else None,
-        "welcomed_on": member.welcomed_on.isoformat() if member.welcomed_on else None,
+        "alert_deadline": iso(member.alert_deadline),
+        "delay_until": iso(member.delay_until),
+        "blocked_reason": member.blocked_reason,
+        "left_on": iso(member.left_on),
+        "left_reason": member.left_reason,
+        "anonymised_on": iso(member.anonymised_on),
+        "welcomed_on": iso(member.welcomed_on),
         "qualifications": [
             {
-                "qualification": g.qualification.code, "since": g.since.isoformat(),
-                "until": g.until.isoformat() if g.until else None,
-                "revoked_on": g.revoked_on.isoformat() if g.revoked_on else None, "revoke_reason": g.revoke_reason, "note": g.note,
+                "qualification": g.qualification.code, "since": iso(g.since), "until": iso(g.until),
+                "revoked_on": iso(g.revoked_on), "revoke_reason": g.revoke_reason, "note": g.note,
             }
             for g in member.qualification_grants.select_related("qualification").order_by("since", "id")
         ],
-        "associates": [
-            {"first_name": a.first_name, "last_name": a.last_name, "card_barcode": a.card_barcode}
-            for a in member.associates.all()
-        ],
-        "subscriptions": [
-            {
-                "share_class": s.share_class.code,
-                "quantity": s.quantity,
-                "amount": str(s.amount),
-                "instalments": s.instalments,
-                "subscribed_on": s.subscribed_on.isoformat(),
-                "redemption_requested_on": s.redemption_requested_on.isoformat() if s.redemption_requested_on else None,
-                "redeemed_on": s.redeemed_on.isoformat() if s.redeemed_on else None,
-                "payments": [
-                    {"kind": p.kind, "amount": str(p.amount), "method": p.method, "date": p.paid_on.isoformat(), "reference": p.reference}
-                    for p in s.payments.all()
-                ],
-            }
-            for s in subs
-        ],
+        # The right of access covers what the office wrote about the member (never shown on their pages).
+        "office_notes": member.notes,
     }
+
+
+def export_login(member: Member) -> dict | None:
+    user = member.user
+    if user is None:
+        return None
+    return {
+        "username": user.get_username(),
+        "email": user.email,
+        "date_joined": iso(user.date_joined),
+        "last_login": iso(user.last_login),
+    }
+
+
+def export_subscriptions(member: Member) -> list[dict]:
+    """Shares subscribed, with every ledger row: payments, refunds and redemptions."""
+    subs = member.subscriptions.select_related("share_class").prefetch_related("payments")
+    return [
+        {
+            "share_class": s.share_class.code,
+            "quantity": s.quantity,
+            "unit_price": str(s.unit_price),
+            "amount": str(s.amount),
+            "instalments": s.instalments,
+            "subscribed_on": iso(s.subscribed_on),
+            "redemption_requested_on": iso(s.redemption_requested_on),
+            "redemption_due_on": iso(s.redemption_due_on),
+            "redeemed_on": iso(s.redeemed_on),
+            "payments": [
+                {"kind": p.kind, "amount": str(p.amount), "method": p.method, "date": iso(p.paid_on), "reference": p.reference}
+                for p in s.payments.all()
+            ],
+        }
+        for s in subs
+    ]
+
+
+def export_stripe_checkouts(member: Member) -> list[dict]:
+    return [
+        {
+            "session_id": c.session_id,
+            "share_class": c.share_class.code,
+            "quantity": c.quantity,
+            "amount": str(c.amount),
+            "currency": c.currency,
+            "status": c.status,
+            "created_at": iso(c.created_at),
+            "completed_at": iso(c.completed_at),
+            "note": c.note,
+        }
+        for c in member.stripe_checkouts.select_related("share_class").order_by("created_at", "id")
+    ]
+
+
+def export_associates(member: Member) -> list[dict]:
+    return [
+        {
+            "first_name": a.first_name,
+            "last_name": a.last_name,
+            "card_barcode": a.card_barcode,
+            "added_on": iso(a.created_at),
+            "removed_on": iso(a.removed_on),
+        }
+        for a in member.associates.order_by("associate_number")
+    ]
+
+
+def export_state_history(member: Member) -> list[dict]:
+    """The dated history of the member's membership and shift type."""
+    return [
+        {"field": row.field, "value": row.value, "effective_date": iso(row.effective_date), "written_at": iso(row.written_at)}
+        for row in member.state_changes.order_by("field", "effective_date", "id")
+    ]
+
+
+def export_office_history(member: Member) -> list[dict]:
+    """What the members office did on the member's record (registration, edits, payments...)."""
+    return [
+        {"kind": e.kind, "detail": e.detail, "at": iso(e.created_at)}
+        for e in member.events.order_by("created_at", "id")
+    ]
 
 
 def redemption_queue():

@@ -236,3 +236,18 @@ class AssociateCreateSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+ID_MAX = 2_147_483_647
+
+
+class MemberListQuerySerializer(serializers.Serializer):
+    """The members list's filters (GET /api/v1/members/)."""
+
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                   help_text=_("Name, member number, card barcode or e-mail."))
+    status = serializers.ChoiceField(choices=Member.Status.choices, required=False, help_text=_("Working status."))
+    membership = serializers.ChoiceField(choices=Member.Membership.choices, required=False)
+    shift_type = serializers.ChoiceField(choices=Member.ShiftType.choices, required=False)
+    share_class = serializers.CharField(max_length=8, required=False, allow_blank=True, help_text=_("Share class code."))
+    low_income = serializers.BooleanField(required=False, allow_null=True, default=None)

@@ -9,16 +9,23 @@ import datetime
 import secrets
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from coopmarket.errors import RuleViolation
+from coopmarket.roles import is_privileged_login
+from coopmarket.tokens import login_forget
 
 from . import membership as ms
 from .barcodes import (
@@ -42,6 +49,7 @@ from .models import (
     StripeCheckout,
     StripeEvent,
 )
+from .privacy import anonymise_everywhere
 from .signals import member_left, membership_changed
 
 CONTACT_FIELDS = ("phone", "address", "postal_code", "city", "birth_date", "notes")
@@ -158,25 +166,102 @@ def member_create(
     return member
 
 
-def _login_follow_email(member: Member, *, old_email: str, new_email: str) -> None:
-    """Keep a member's login on their e-mail: the address, and the username when it was the old
-    address (the login the members office creates). Called inside member_update's transaction."""
+# --- the member's login e-mail (DOMAIN.md §8: logins are not the office's to take) -------------
+
+LOGIN_EMAIL_SALT = "coopmarket.members.login-email"
+
+
+def login_email_token(*, user_id: int, member_id: int, old: str, new: str) -> str:
+    """A signed, timestamped token for one change of one login's address (valid as long as a
+    password-reset link: PASSWORD_RESET_TIMEOUT)."""
+    return signing.dumps({"u": user_id, "m": member_id, "old": old, "new": new}, salt=LOGIN_EMAIL_SALT)
+
+
+def _login_email_after_edit(member: Member, *, old_email: str, new_email: str) -> dict | None:
+    """The office changed a member's e-mail (inside member_update's transaction). Their login:
+
+    - a staff, superuser or role-group login is never changed;
+    - the same address in another case is the same mailbox: it follows at once;
+    - otherwise nothing changes until the member confirms: returns what to send (a signed link
+      to the new address, a notice to the old one).
+    """
     users = get_user_model().objects
     user = users.select_for_update().get(pk=member.user_id)
-    update = ["email"]
+    if is_privileged_login(user):
+        return None
+    if old_email.lower() == new_email.lower():
+        user.email = new_email
+        user.save(update_fields=["email"])
+        return None
     if user.username.lower() == old_email.lower():
-        username = new_email.lower()
-        if users.filter(username__iexact=username).exclude(pk=user.pk).exists():
+        if users.filter(username__iexact=new_email).exclude(pk=user.pk).exists():
             raise ValidationError({"email": [_("A login with this e-mail already exists.")]})
-        user.username = username
-        update.append("username")
-    user.email = new_email
-    user.save(update_fields=update)
+    return {"user": user, "old": user.email, "new": new_email}
+
+
+def _login_email_messages(member: Member, *, user, old: str, new: str, site_url: str) -> None:
+    token = login_email_token(user_id=user.pk, member_id=member.pk, old=old, new=new)
+    context = {
+        "member": member, "old": old, "new": new, "coop_name": settings.COOP_NAME,
+        "link": site_url.rstrip("/") + reverse("me:email_confirm", args=[token]),
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        for template, to in (("email_change_confirm", new), ("email_change_notice", old)):
+            if not to:
+                continue
+            subject = " ".join(render_to_string(f"registration/{template}_subject.txt", context).split())
+            body = render_to_string(f"registration/{template}_body.txt", context)
+            EmailMessage(subject=subject, body=body, to=[to]).send()
+
+
+def login_email_change_read(*, user, token: str) -> dict:
+    """The change a confirmation link asks for, checked: signed, not expired, for this login, and
+    still what the office recorded. Raises PermissionDenied (another login) or ValidationError."""
+    invalid = ValidationError({"token": [_("This link is invalid, expired or already used.")]})
+    try:
+        data = signing.loads(token, salt=LOGIN_EMAIL_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+    except signing.BadSignature:
+        raise invalid from None
+    if not isinstance(data, dict) or data.get("u") != user.pk:
+        raise PermissionDenied(_("This link is for another login."))
+    member = Member.objects.filter(pk=data.get("m"), user_id=user.pk).first()
+    if member is None or member.email != data.get("new") or user.email != data.get("old"):
+        raise invalid
+    if is_privileged_login(user):
+        raise ValidationError({"token": [_("This login is a staff or role account: ask an administrator to change its e-mail.")]})
+    return {
+        "member": member, "old": data["old"], "new": data["new"],
+        "username_follows": user.username.lower() == data["old"].lower(),  # the login is the address
+    }
 
 
 @transaction.atomic
-def member_update(*, member: Member, by=None, today: datetime.date, **fields) -> Member:
-    """Edit contact data, shift type, low-income flag or the work start date."""
+def login_email_confirm(*, user, token: str):
+    """The member, signed in, confirms the new address: their login's e-mail changes (and its
+    username, when it was the old address)."""
+    users = get_user_model().objects
+    user = users.select_for_update().get(pk=user.pk)
+    change = login_email_change_read(user=user, token=token)
+    update = ["email"]
+    if user.username.lower() == change["old"].lower():
+        username = change["new"].lower()
+        if users.filter(username__iexact=username).exclude(pk=user.pk).exists():
+            raise ValidationError({"token": [_("A login with this e-mail already exists: ask the members office.")]})
+        user.username = username
+        update.append("username")
+    user.email = change["new"]
+    user.save(update_fields=update)
+    _log(change["member"], "login_email_changed", "", user)
+    return user
+
+
+@transaction.atomic
+def member_update(*, member: Member, by=None, today: datetime.date, site_url: str = "", **fields) -> Member:
+    """Edit contact data, shift type, low-income flag or the work start date.
+
+    A new e-mail is the member's contact address at once; their login follows only once they
+    confirm it (`site_url` prefixes the link mailed to them), and never for a privileged login."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
@@ -184,8 +269,9 @@ def member_update(*, member: Member, by=None, today: datetime.date, **fields) ->
     if member.membership == Member.Membership.LEFT:
         raise RuleViolation("not_allowed", _("This member has left the coop."))
     fields = _clean_member_fields(fields, instance=member)
+    login_change = None
     if "email" in fields and fields["email"] != member.email and member.user_id:
-        _login_follow_email(member, old_email=member.email, new_email=fields["email"])
+        login_change = _login_email_after_edit(member, old_email=member.email, new_email=fields["email"])
     if "work_start_date" in fields:
         member.work_start_date_manual = fields["work_start_date"] is not None
     for name, value in fields.items():
@@ -197,6 +283,10 @@ def member_update(*, member: Member, by=None, today: datetime.date, **fields) ->
         membership_refresh(member=member, today=today, effective=today)
     if "work_start_date" in fields:
         membership_changed.send(sender=Member, member=member, today=today)
+    if login_change is not None:
+        # Sent last. Should the transaction still roll back, the link is stale: confirming checks
+        # that the member's e-mail is the new address.
+        _login_email_messages(member, site_url=site_url, **login_change)
     return member
 
 
@@ -550,6 +640,7 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
         setattr(member, name, "")
     member.birth_date = None
     member.anonymised_on = today
+    member.calendar_token = secrets.token_urlsafe(32)  # the old feed URL stops answering
     user = member.user
     member.user = None
     member.save()
@@ -557,16 +648,34 @@ def member_anonymise(*, member: Member, today: datetime.date, by=None) -> Member
     # Stripe's event payloads carry the payer's name and e-mail: keep the event, drop the payload.
     sessions = list(StripeCheckout.objects.filter(member=member).values_list("session_id", flat=True))
     StripeEvent.objects.filter(session_id__in=sessions).update(payload={"anonymised": True})
+    StripeCheckout.objects.filter(member=member).update(note="", checkout_url="")
+    # The capital ledger keeps amounts, dates and methods; only its free-text reference goes.
+    Payment.objects.filter(subscription__member=member).anonymise(reference="")
     member.events.update(detail="")
     member.qualification_grants.update(note="", revoke_reason="")  # free text written about the member
+    # Every other app's part: reasons, notification addresses, till override reasons...
+    anonymise_everywhere(member, today=today)
     if user is not None:
+        login_forget(user=user)  # API tokens, sign-in records under its username and e-mail
         user.is_active = False
         user.email = ""
         user.first_name = user.last_name = ""
         user.username = f"anonymised-{member.member_number}"
+        user.set_unusable_password()
         user.save()
     _log(member, "anonymised", "", by)
     return member
+
+
+def member_invitation_login(*, member: Member, by=None):
+    """The login to send an invitation to: a new one, or the member's own login that never got a
+    password. Never a staff, superuser or role-group account (the link sets its password)."""
+    user = member.user
+    if user is not None and is_privileged_login(user):
+        raise RuleViolation("not_allowed", _("This member's login is a staff or role account: the office sends it no invitation."))
+    if user is None or user.has_usable_password() or member.membership == Member.Membership.LEFT:
+        return member_login_create(member=member, by=by)
+    return user
 
 
 @transaction.atomic

@@ -35,4 +35,5 @@ me_urlpatterns = [
     path("certificate.pdf", views.me_certificate, name="certificate"),
     path("card.pdf", views.me_card, name="card"),
     path("data.json", views.me_data, name="data"),
+    path("email/confirm/<str:token>/", views.me_email_confirm, name="email_confirm"),
 ]

@@ -23,7 +23,7 @@ from coopmarket.roles import CoordinatorRequiredMixin, is_coordinator
 from coopmarket.tables import SafeExportMixin
 from coopmarket.templatetags.coop import euros
 
-from . import documents, selectors, services, stripe_payments
+from . import documents, privacy, selectors, services, stripe_payments
 from .filters import MemberFilter, RedemptionFilter
 from .forms import (
     AssociateForm,
@@ -78,6 +78,7 @@ EVENT_LABELS = {
     "redeemed": gettext_lazy("Shares refunded"),
     "anonymised": gettext_lazy("Personal data erased"),
     "login_created": gettext_lazy("Login created"),
+    "login_email_changed": gettext_lazy("Login e-mail confirmed by the member"),
     "refunded": gettext_lazy("Online payment refunded"),
     "qualification_granted": gettext_lazy("Qualification granted"),
     "qualification_revoked": gettext_lazy("Qualification revoked"),
@@ -191,13 +192,27 @@ def member_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.member_update(member=member, by=request.user, today=timezone.localdate(), **changed)
+            member = services.member_update(
+                member=member, by=request.user, today=timezone.localdate(), site_url=request.build_absolute_uri("/"),
+                **changed,
+            )
         except (ValidationError, RuleViolation) as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
+            if "email" in changed:
+                _login_email_message(request, member)
             return redirect(member)
     return render(request, "members/simple_form.html", {"form": form, "member": member, "title": _("Edit %(name)s") % {"name": member.full_name}})
+
+
+def _login_email_message(request, member: Member) -> None:
+    """What became of the member's login after the office changed their e-mail."""
+    state = selectors.login_email_state(member)
+    if state == "kept":
+        messages.warning(request, _("The login linked to this member is a staff or role account: its e-mail and username were not changed."))
+    elif state == "pending":
+        messages.info(request, _("The member's login changes once they confirm the link sent to %(email)s (the old address was told).") % {"email": member.email})
 
 
 @coordinator_required
@@ -311,13 +326,11 @@ def member_invite(request, pk):
     invitation again: Django's "forgotten password" form ignores logins without a usable password.
     """
     member = get_object_or_404(Member, pk=pk)
-    user = member.user
-    if user is None or user.has_usable_password() or member.membership == Member.Membership.LEFT:
-        try:
-            user = services.member_login_create(member=member, by=request.user)
-        except RuleViolation as exc:
-            messages.error(request, exc.message)
-            return redirect(member)
+    try:
+        user = services.member_invitation_login(member=member, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        return redirect(member)
     invitation = InvitationForm(user=user)
     if invitation.is_valid():
         invitation.save(request=request, use_https=request.is_secure(), email_template_name="registration/invitation_email.txt",
@@ -489,7 +502,25 @@ def me_card(request):
 @login_required
 def me_data(request):
     member = _own_member(request)
-    payload = json.dumps(selectors.member_personal_data(member), indent=2, ensure_ascii=False)
+    payload = json.dumps(privacy.member_export(member), indent=2, ensure_ascii=False)
     response = HttpResponse(payload, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="my-data-{member.display_number}.json"'
     return response
+
+
+@login_required
+def me_email_confirm(request, token):
+    """The link mailed to a member's new address: signed in as that login, confirm (POST) the
+    change of the login's e-mail. GET shows what changes and a button; it changes nothing."""
+    try:
+        if request.method == "POST":
+            user = services.login_email_confirm(user=request.user, token=token)
+            if user.username.lower() == user.email.lower():
+                messages.success(request, _("Your login e-mail is changed: sign in with it from now on."))
+            else:
+                messages.success(request, _("Your account's e-mail address is changed."))
+            return redirect("me:page")
+        change = services.login_email_change_read(user=request.user, token=token)
+    except ValidationError as exc:
+        return render(request, "members/email_confirm.html", {"errors": exc.messages}, status=400)
+    return render(request, "members/email_confirm.html", {"change": change})

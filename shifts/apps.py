@@ -10,8 +10,9 @@ class ShiftsConfig(AppConfig):
     def ready(self):
         from members.signals import member_left, membership_changed, qualifications_changed
 
-        from . import services
+        from . import privacy, services
 
         membership_changed.connect(services.on_membership_changed, dispatch_uid="shifts.membership_changed")
         member_left.connect(services.on_member_left, dispatch_uid="shifts.member_left")
         qualifications_changed.connect(services.on_qualifications_changed, dispatch_uid="shifts.qualifications_changed")
+        privacy.register()

@@ -224,6 +224,7 @@ class CounterEvent(AppendOnlyModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     immutable_message = "Counter events are immutable: write a correction instead."
+    anonymisable_fields = ("reason",)
 
     class Meta:
         ordering = ["date", "id"]
@@ -255,6 +256,8 @@ class StatusChange(AppendOnlyModel):
     effective_date = models.DateField(_("effective on"))
     written_at = models.DateTimeField(_("written at"), auto_now_add=True)
     cause = models.CharField(_("cause"), max_length=255)
+
+    anonymisable_fields = ("cause",)
 
     class Meta:
         ordering = ["-effective_date", "-id"]

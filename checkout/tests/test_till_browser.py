@@ -280,3 +280,28 @@ def test_associate_card_is_flagged(open_till, people):
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-green\b"))
     expect(page.locator("#answer-name")).to_have_text("Léa B.")
     expect(page.locator("#answer-meta")).to_contain_text(f"Household associate of member {people['green'].member_number:06d}")
+
+
+def test_signing_out_wipes_the_card_list_and_the_till_caches(open_till, people):
+    """DOMAIN.md §6: the offline list is wiped from the device at sign-out (issue 11)."""
+    page = open_till()
+    wait_for_cards(page)
+    page.wait_for_function("async () => (await caches.keys()).some((name) => name.startsWith('till-'))", timeout=15_000)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    assert page.evaluate("() => window.localStorage.getItem('coopmarket.till.cards')") is None
+    assert page.evaluate("async () => (await caches.keys()).filter((name) => name.startsWith('till-'))") == []
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+
+
+def test_a_list_kept_for_another_account_is_dropped(open_till, people, live_server):
+    """Another account opening the till never reads the list a previous account fetched."""
+    page = open_till()
+    wait_for_cards(page)
+    page.evaluate("() => { const s = JSON.parse(localStorage.getItem('coopmarket.till.cards')); s.user = 'someone-else';"
+                  " s.cards = []; localStorage.setItem('coopmarket.till.cards', JSON.stringify(s)); }")
+    page.context.route("**/api/v1/checkout/cards/", lambda route: route.abort())  # no fresh list this time
+    page.reload()
+    expect(page.locator("#till")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#list-status")).to_have_text("No offline list on this device yet")
+    assert page.evaluate("() => window.localStorage.getItem('coopmarket.till.cards')") is None

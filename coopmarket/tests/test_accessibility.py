@@ -46,7 +46,7 @@ ROLES = {
 
 @pytest.fixture
 def demo_coop(db):
-    call_command("seed_demo", members=30, stdout=StringIO(), stderr=StringIO())
+    call_command("seed_demo", members=30, force=True, stdout=StringIO(), stderr=StringIO())
 
 
 def route_of(path: str) -> str | None:

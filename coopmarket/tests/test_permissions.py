@@ -6,21 +6,31 @@ One test per (role, endpoint). Access kinds:
 - me: the cooperator's own pages; a signed-in user without a member gets 404.
 - signed_in: any signed-in user.
 - public: anyone, anonymous included.
+- supply: the supply team and superusers (inventory pages).
+- till_device: till device accounts (`cashiers`), coordinators and superusers (the offline card
+  list; a cooperator not on a shift gets 403 like everyone else without the role).
+- login_owner: only the cooperator whose login it is (their e-mail confirmation link); 403 for others.
+- admin:<app>: staff only; superusers see everything, coordinators (staff) the apps their group has
+  model permissions on (members, shifts), 403 elsewhere; non-staff users go to the admin's login.
 Anonymous users are sent to the login page on pages and get 401/403 JSON from the API.
 A refused request writes nothing.
 """
 import datetime
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from coopmarket.tokens import token_issue
+from inventory import services as inventory_services
+from inventory.models import Product, Reception
 from members import services
-from members.models import Associate, Member, MemberEvent, Payment, ShareClass, ShareSubscription
+from members.models import Associate, Member, MemberEvent, Payment, ShareClass, ShareSubscription, StripeCheckout
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +98,32 @@ PAGES = [
     Endpoint("GET", "/me/certificate.pdf", "me", 200),
     Endpoint("GET", "/me/card.pdf", "me", 200),
     Endpoint("GET", "/me/data.json", "me", 200),
+    Endpoint("GET", "/me/email/confirm/{email_token}/", "login_owner", 200),
+    # Online payments (Stripe keys unset here: the pages answer, the payment itself is refused).
+    Endpoint("POST", "/members/{own}/pay-online/", "own", 302, {"share_class": "A", "quantity": "1"}),
+    Endpoint("POST", "/members/{other}/pay-online/", "office", 302, {"share_class": "A", "quantity": "1"}),
+    Endpoint("GET", "/members/online-payment/done/?session_id=cs_test_own", "own", 200),
+    Endpoint("GET", "/members/online-payment/cancelled/?session_id=cs_test_own", "own", 200),
+    Endpoint("GET", "/members/online-payment/done/?session_id=cs_test_other", "office", 200),
+    Endpoint("POST", "/members/{other}/payments/{stripe_payment}/refund/", "office", 302),
+    Endpoint("POST", "/stripe/webhook/", "public", 404, {"id": "evt_1"}),
+    # Inventory pages the supply team acts on.
+    Endpoint("GET", "/inventory/orders/{order}/receive/", "supply", 200),
+    Endpoint("POST", "/inventory/orders/{order}/receive/", "supply", 200, {"received_on": "2026-03-02"}),
+    Endpoint("POST", "/inventory/labels/printed/", "supply", 302, {"product": "{product}"}),
+    # The admin, for every role.
+    Endpoint("GET", "/admin/", "admin:index", 200),
+    Endpoint("GET", "/admin/members/member/", "admin:members", 200),
+    Endpoint("GET", "/admin/members/member/{other}/change/", "admin:members", 200),
+    Endpoint("GET", "/admin/members/coopparameters/", "admin:members", 200),
+    Endpoint("GET", "/admin/members/stripecheckout/", "admin:members", 200),
+    Endpoint("GET", "/admin/shifts/counterevent/", "admin:shifts", 200),
+    Endpoint("GET", "/admin/checkout/tillcheck/", "admin:checkout", 200),
+    Endpoint("GET", "/admin/inventory/product/", "admin:inventory", 200),
+    Endpoint("GET", "/admin/auth/user/", "admin:auth", 200),
+    Endpoint("GET", "/admin/auth/user/{superuser_id}/change/", "admin:auth", 200),
+    Endpoint("GET", "/admin/axes/accessattempt/", "admin:axes", 200),
+    Endpoint("GET", "/admin/knox/authtoken/", "admin:knox", 200),
 ]
 
 API = [
@@ -113,6 +149,11 @@ API = [
     Endpoint("POST", "/api/v1/members/{own}/leave-coop/", "office", 200, {"reason": "Moving away"}),
     Endpoint("GET", "/api/v1/share-classes/", "signed_in", 200),
     Endpoint("GET", "/api/v1/share-classes/{share_class}/", "signed_in", 200),
+    Endpoint("POST", "/api/v1/members/{own}/shares/checkout/", "own", 409, {"share_class": "A", "quantity": 1}),
+    Endpoint("POST", "/api/v1/members/{other}/shares/checkout/", "office", 409, {"share_class": "A", "quantity": 1}),
+    Endpoint("GET", "/api/v1/checkout/cards/", "till_device", 200),
+    # Revokes the token it is called with: with a session and no token, nothing to revoke.
+    Endpoint("DELETE", "/api/v1/auth/token/", "public", 401),
     Endpoint("GET", "/api/schema/", "public", 200),
     Endpoint("GET", "/api/docs/", "public", 200),
 ]
@@ -121,7 +162,10 @@ ENDPOINTS = PAGES + API
 
 
 def expected_status(endpoint: Endpoint, role: str):
-    """The status a role must get, or 'login' (redirect to the login page) or 'api_denied' (401/403)."""
+    """The status a role must get, or 'login' (redirect to the login page), 'admin_login' (to the
+    admin's) or 'api_denied' (401/403)."""
+    if endpoint.access.startswith("admin:"):
+        return expected_admin_status(endpoint, role)
     if endpoint.access == "public":
         return endpoint.ok
     if role == "anonymous":
@@ -132,15 +176,34 @@ def expected_status(endpoint: Endpoint, role: str):
         return endpoint.ok if role == "cooperator" else 404
     if endpoint.access == "own":
         return endpoint.ok if role in OFFICE_ROLES | {"cooperator"} else 403
+    if endpoint.access == "supply":
+        return endpoint.ok if role in ("supply", "superuser") else 403
+    if endpoint.access == "till_device":
+        return endpoint.ok if role in ("cashier", "coordinator", "superuser") else 403
+    if endpoint.access == "login_owner":
+        return endpoint.ok if role == "cooperator" else 403
     assert endpoint.access == "office"
     return endpoint.ok if role in OFFICE_ROLES else 403
 
 
-def make_user(username, *, groups=(), superuser=False):
+# Apps on which the coordinators group has model permissions (coopmarket.roles.GROUP_PERMISSIONS).
+COORDINATOR_ADMIN_APPS = {"index", "members", "shifts"}
+
+
+def expected_admin_status(endpoint: Endpoint, role: str):
+    app = endpoint.access.split(":", 1)[1]
+    if role in ("anonymous", "cooperator", "cashier", "supply"):  # not staff
+        return "admin_login"
+    if role == "superuser":
+        return endpoint.ok
+    return endpoint.ok if app in COORDINATOR_ADMIN_APPS else 403
+
+
+def make_user(username, *, groups=(), superuser=False, staff=False):
     users = get_user_model().objects
     if superuser:
         return users.create_superuser(username=username, email=f"{username}@example.org", password=PASSWORD)
-    user = users.create_user(username=username, email=f"{username}@example.org", password=PASSWORD)
+    user = users.create_user(username=username, email=f"{username}@example.org", password=PASSWORD, is_staff=staff)
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
     return user
@@ -166,7 +229,7 @@ def world():
         "cooperator": make_user("cooperator"),
         "cashier": make_user("cashier", groups=["cashiers"]),
         "supply": make_user("supply", groups=["supply"]),
-        "coordinator": make_user("coordinator", groups=["coordinators"]),
+        "coordinator": make_user("coordinator", groups=["coordinators"], staff=True),
         "superuser": make_user("root", superuser=True),
     }
     own = make_member("Cora", "Cooperator")
@@ -184,12 +247,32 @@ def world():
     redeemable = subscribe(leaver)
     services.member_leave(member=leaver, reason="Moved", today=DAY)
 
+    # Online payments: a checkout of each member, and a Stripe ledger payment of `other`'s.
+    share_a = ShareClass.objects.get(code="A")
+    for session_id, member in (("cs_test_own", own), ("cs_test_other", other)):
+        StripeCheckout.objects.create(session_id=session_id, member=member, share_class=share_a, quantity=1,
+                                      unit_price=share_a.unit_price, amount_cents=1000)
+    stripe_payment = Payment.objects.create(subscription=sub, amount="10.00", method=Payment.Method.STRIPE, paid_on=DAY)
+
+    # Inventory: a sent order to receive, a product whose label to mark printed.
+    farm = inventory_services.supplier_create(name="Ferme", city="Senlis", distance_km=30)
+    carrots = inventory_services.product_create(name="Carottes", supplier=farm, cost_price=Decimal("1.20"),
+                                                vat_rate=Decimal("5.5"), internal_code="CAR")
+    order = inventory_services.purchase_order_create(supplier=farm, lines=[(carrots, Decimal(6), None)])
+    inventory_services.purchase_order_send(order=order, now=timezone.now(), email=False)
+
+    # The cooperator's login still has its old address: the link the office's change mailed them.
+    email_token = services.login_email_token(
+        user_id=users["cooperator"].pk, member_id=own.pk, old=users["cooperator"].email, new=own.email,
+    )
+
     return {
         "users": users,
         "ids": {
             "own": own.pk, "other": other.pk, "fresh": fresh.pk, "leaver": leaver.pk, "sub": sub.pk,
             "associate": associate.pk, "redeemable": redeemable.pk,
-            "share_class": ShareClass.objects.get(code="A").pk,
+            "share_class": share_a.pk, "stripe_payment": stripe_payment.pk, "order": order.pk,
+            "product": carrots.pk, "email_token": email_token, "superuser_id": users["superuser"].pk,
         },
     }
 
@@ -217,7 +300,7 @@ def send(client, endpoint: Endpoint, ids):
         return method(path)
     if endpoint.api:
         return method(path, data, format="json")
-    return method(path, data)  # a form post
+    return method(path, data, format="multipart")  # a form post
 
 
 def snapshot():
@@ -232,6 +315,10 @@ def snapshot():
         Associate.objects.count(),
         Associate.objects.filter(removed_on__isnull=False).count(),
         get_user_model().objects.count(),
+        sorted(get_user_model().objects.values_list("pk", "username", "email")),
+        Reception.objects.count(),
+        sorted(Product.objects.values_list("pk", "label_needs_reprint")),
+        sorted(StripeCheckout.objects.values_list("pk", "status")),
     )
 
 
@@ -246,6 +333,9 @@ def test_role_over_endpoint(world, role, endpoint):
     if expected == "login":
         assert response.status_code == 302, response.content[:300]
         assert response["Location"].startswith("/accounts/login/?next=")
+    elif expected == "admin_login":
+        assert response.status_code == 302, response.content[:300]
+        assert response["Location"].startswith("/admin/login/?next=")
     elif expected == "api_denied":
         # Token authentication comes first: anonymous calls get 401, signed-in ones 403.
         assert response.status_code == (401 if role == "anonymous" else 403), response.content[:300]
@@ -253,7 +343,7 @@ def test_role_over_endpoint(world, role, endpoint):
     else:
         assert response.status_code == expected, response.content[:300]
 
-    if expected in ("login", "api_denied", 403, 404) and endpoint.access != "public":
+    if expected in ("login", "admin_login", "api_denied", 403, 404) and endpoint.access != "public":
         assert snapshot() == before, "a refused request wrote something"
         if endpoint.api:
             body = response.json()
@@ -292,9 +382,9 @@ def test_me_data_is_the_cooperators_own_data(world):
     data = json.loads(response.content)
     own = Member.objects.get(pk=world["ids"]["own"])
     other = Member.objects.get(pk=world["ids"]["other"])
-    assert data["member_number"] == own.display_number
-    assert data["email"] == own.email
-    assert data["card_barcode"] == own.card_barcode
+    assert data["member"]["member_number"] == own.display_number
+    assert data["member"]["email"] == own.email
+    assert data["member"]["card_barcode"] == own.card_barcode
     assert [s["share_class"] for s in data["subscriptions"]] == ["A"]
     text = response.content.decode()
     assert other.email not in text
@@ -336,9 +426,9 @@ def test_a_deactivated_coordinator_loses_access(world):
 
 
 def test_token_of_a_non_coordinator_is_refused_on_office_api(world):
-    token = Token.objects.create(user=world["users"]["cashier"])
+    _row, token = token_issue(user=world["users"]["cashier"], lifetime=datetime.timedelta(days=1))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = client.get("/api/v1/members/")
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"

@@ -31,7 +31,7 @@ WORKING_STATUSES = {"up_to_date", "alert", "delay", "suspended", "on_leave", "ex
 
 def _seed(members: int) -> str:
     out = StringIO()
-    call_command("seed_demo", members=members, stdout=out, stderr=StringIO())
+    call_command("seed_demo", members=members, force=True, stdout=out, stderr=StringIO())
     return out.getvalue()
 
 

@@ -130,21 +130,30 @@ def test_member_update_refuses_another_members_email_whatever_its_case():
     assert reload(bob).email == "BOB@example.org"
 
 
-def test_new_email_moves_the_members_login_username_and_address():
+def confirm_login_email(user, member, old, new):
+    token = services.login_email_token(user_id=user.pk, member_id=member.pk, old=old, new=new)
+    return services.login_email_confirm(user=user, token=token)
+
+
+def test_new_email_moves_the_members_login_username_and_address_once_confirmed():
     member = MemberFactory(email="ann@example.org")
     user = services.member_login_create(member=reload(member))
     services.member_update(member=reload(member), email="Ann.New@Example.org", today=TODAY)
+    user.refresh_from_db()
+    assert (user.username, user.email) == ("ann@example.org", "ann@example.org")  # until the member confirms
+    confirm_login_email(user, member, "ann@example.org", "Ann.New@Example.org")
     user.refresh_from_db()
     assert (user.username, user.email) == ("ann.new@example.org", "Ann.New@Example.org")
 
 
 def test_new_email_keeps_a_username_that_was_not_the_old_address():
     member = MemberFactory(email="ann@example.org")
-    user = UserFactory(username="ann-the-cashier", email="ann@example.org")
+    user = UserFactory(username="ann-the-member", email="ann@example.org")
     Member.objects.filter(pk=member.pk).update(user=user)
     services.member_update(member=reload(member), email="ann.new@example.org", today=TODAY)
+    confirm_login_email(user, member, "ann@example.org", "ann.new@example.org")
     user.refresh_from_db()
-    assert (user.username, user.email) == ("ann-the-cashier", "ann.new@example.org")
+    assert (user.username, user.email) == ("ann-the-member", "ann.new@example.org")
 
 
 def test_new_email_taken_by_another_login_changes_nothing():

@@ -16,9 +16,9 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.db import connections
-from rest_framework.authtoken.models import Token
 
 from coopmarket.errors import RuleViolation
+from coopmarket.tokens import token_issue
 from members.models import Member
 from members.tests.factories import active_member
 from shifts import services
@@ -145,14 +145,16 @@ def test_concurrent_http_bookings_get_201_or_409_shift_full_and_never_a_500(last
     for member in bookers:
         user = get_user_model().objects.create_user(username=f"booker{member.pk}", password="pass-word-123")
         Member.objects.filter(pk=member.pk).update(user=user)
-        tokens[member.pk] = Token.objects.create(user=user).key
+        tokens[member.pk] = token_issue(user=user, lifetime=datetime.timedelta(days=1))[1]
     url = f"{live_server.url}/api/v1/shifts/{shift.pk}/registrations/"
-    # The session-scoped live server loaded its middleware before the test settings: behind-a-proxy
-    # HTTPS keeps SECURE_SSL_REDIRECT from redirecting.
-    proxy = {"X-Forwarded-Proto": "https"}
+    # The session-scoped live server loaded its middleware before the test settings (and the
+    # X-Forwarded-Proto header is trusted only behind a declared proxy): no HTTPS redirect here.
+    from django.middleware.security import SecurityMiddleware
+
+    monkeypatch.setattr(SecurityMiddleware, "process_request", lambda self, request: None)
 
     def post(member: Member):
-        headers = {"Authorization": f"Token {tokens[member.pk]}", **proxy}
+        headers = {"Authorization": f"Token {tokens[member.pk]}"}
         response = requests.post(url, json={"member": member.pk}, headers=headers, timeout=60, allow_redirects=False)
         body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else response.text[:200]
         return response.status_code, body.get("code") if isinstance(body, dict) else body

@@ -17,6 +17,7 @@
   const OVERRIDE_ALLOWED = root.dataset.override === "1";
   const LANG = document.documentElement.lang || undefined;
   const STORE_KEY = "coopmarket.till.cards";
+  const USER = root.dataset.user || "";
   const REFRESH_MS = 5 * 60 * 1000;
   const LOOKUP_TIMEOUT_MS = 5000;
   const RECENT_MAX = 10;
@@ -117,7 +118,9 @@
   }
 
   function showListStatus(ok) {
-    if (!cards) {
+    if (!CARDS_URL) {
+      listStatus.textContent = T.list_online_only;
+    } else if (!cards) {
       listStatus.textContent = T.list_none;
     } else if (ok) {
       listStatus.textContent = fmt(T.list_ok, { count: cards.list.length, time: formatTime(cards.generatedAt) });
@@ -126,24 +129,35 @@
     }
   }
 
+  function forgetCards() {
+    cards = null;
+    try { window.localStorage.removeItem(STORE_KEY); } catch (error) { /* nothing kept */ }
+  }
+
   function loadStoredCards() {
+    // Only a till device or a coordinator keeps the list, and only the account that fetched it.
+    if (!CARDS_URL) { forgetCards(); return; }
     try {
       const raw = window.localStorage.getItem(STORE_KEY);
-      if (raw) { useCards(JSON.parse(raw)); }
+      const stored = raw ? JSON.parse(raw) : null;
+      if (stored && stored.user === USER) { useCards(stored); } else if (stored) { forgetCards(); }
     } catch (error) {
-      cards = null;
+      forgetCards();
     }
   }
 
   function refreshCards() {
+    if (!CARDS_URL) { return Promise.resolve(); }
     return fetchWithTimeout(CARDS_URL, { headers: { Accept: "application/json" }, cache: "no-store" }, 60000)
       .then((response) => {
+        if (response.status === 401 || response.status === 403) { forgetCards(); }
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.json();
       })
       .then((data) => {
         flushPending();
         const stored = compact(data);
+        stored.user = USER;
         useCards(stored);
         showListStatus(true);
         try {

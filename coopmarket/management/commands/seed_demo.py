@@ -34,7 +34,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -827,9 +827,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, default=300, help="How many demo members (default 300).")
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Run even with DJANGO_DEBUG off (it creates admin/demo and the other demo accounts).",
+        )
 
-    def handle(self, *args, members: int, **options):
-        if not (settings.DEBUG or getattr(settings, "TESTING", False)):
+    def handle(self, *args, members: int, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DJANGO_DEBUG is off: this looks like a real installation, and seed_demo creates accounts "
+                "(admin, coordinator...) whose password is 'demo'. Use DJANGO_DEBUG=1, or --force on a throwaway database."
+            )
+        if not settings.DEBUG:
             self.stderr.write(self.style.WARNING("DEBUG is off: the demo accounts all use the password 'demo'."))
         _demo_password_hash.cache_clear()  # hash with this run's hasher settings
         today, now = timezone.localdate(), timezone.now()
