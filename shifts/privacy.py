@@ -45,9 +45,11 @@ def export_registrations(member: Member) -> list[dict]:
             "offered_on_exchange_at": iso(reg.offered_at),
             "cancelled_at": iso(reg.cancelled_at),
             "cancel_reason": reg.cancel_reason,
+            "seat": reg.seat.code if reg.seat_id else None,
+            "seat_reason": reg.seat_reason,
             "booked_at": iso(reg.created_at),
         }
-        for reg in Registration.objects.filter(member=member).select_related("shift").order_by("shift__start", "id")
+        for reg in Registration.objects.filter(member=member).select_related("shift", "seat").order_by("shift__start", "id")
     ]
 
 
@@ -122,7 +124,8 @@ def anonymise(member: Member, today: datetime.date) -> None:
     Leave.objects.filter(member=member).update(reason="")
     Exemption.objects.filter(member=member).update(reason="")
     Extension.objects.filter(member=member).update(reason="")
-    SlotAssignment.objects.filter(member=member).update(end_reason="")
+    SlotAssignment.objects.filter(member=member).update(end_reason="", seat_reason="")
+    Registration.objects.filter(member=member).update(seat_reason="")
     NotificationLog.objects.filter(member=member).update(recipient="", subject="")
     # The ledger and the status history are append-only: only their listed free-text fields.
     CounterEvent.objects.filter(member=member).anonymise(reason="")

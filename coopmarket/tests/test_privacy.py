@@ -99,6 +99,14 @@ def world(settings):
                                 reason=f"{MARK} travels", today=TODAY, now=NOW)
     shift_services.exemption_create(member=member, start=datetime.date(2026, 8, 1), end=datetime.date(2026, 8, 31),
                                     reason=f"{MARK} has a baby", today=TODAY, now=NOW)
+    # Trained as a cashier (a note about them), seated once by coordinators with a reason (§9).
+    from members.models import Qualification
+    from members.qualifications import member_qualification_grant
+
+    cashier_seat = Qualification.objects.get(code="cashier")
+    member_qualification_grant(member=member, qualification=cashier_seat, since=datetime.date(2026, 1, 10), today=TODAY,
+                               note=f"{MARK} trained at the old shop")
+    Registration.objects.filter(shift=past, member=member).update(seat=cashier_seat, seat_reason=f"{MARK} trained elsewhere")
     cashier = make_user("till-device", "cashiers")
     till.till_check(code=member.card_barcode, user=cashier, now=NOW)
     till.till_check(code=associate.card_barcode, user=cashier, now=NOW)
@@ -137,6 +145,9 @@ def test_the_export_holds_every_item_domain_8_lists(world):
     assert {p["kind"] for s in data["subscriptions"] for p in s["payments"]} == {"payment"}
     assert data["associates"][0]["last_name"] == MARK
     assert {r["attendance"] for r in data["registrations"]} >= {"attended", None}
+    seated = [r for r in data["registrations"] if r["seat"]]
+    assert seated and seated[0]["seat"] == "cashier" and MARK in seated[0]["seat_reason"]
+    assert [q["qualification"] for q in data["member"]["qualifications"]] == ["cashier"]
     assert any(e["kind"] == "correction" and MARK in e["reason"] for e in data["counter_events"])
     assert any(MARK in row["cause"] for row in data["status_history"])
     assert data["notifications"]["sent"][0]["sent_to"] == "zoe@example.org"
