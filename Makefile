@@ -59,7 +59,7 @@ messages: venv
 	$(VPY) manage.py compilemessages --ignore ".venv/*"
 
 bench: venv
-	$(VPY) bench/members_table.py
+	PY=$(VPY) bash bench/run-all.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache db.sqlite3 staticfiles .ci/node_modules

@@ -54,6 +54,12 @@ class Timer:
         self.queries.append(len(ctx.captured_queries))
         return result
 
+    def key(self) -> str:
+        return self.label.strip().split(" (")[0].replace(" ", "_").replace(",", "")
+
+    def summary(self) -> str:
+        return f"{statistics.median(self.ms):.0f}ms/{max(self.queries)}q"
+
     def line(self) -> str:
         median = statistics.median(self.ms)
         shown = f"{median:9.1f} ms" if median < 10_000 else f"{median / 1000:9.1f} s "
@@ -187,6 +193,8 @@ def run(args) -> None:
     print(f"\n{connection.vendor}, {args.members:,} members, {quorum.voters:,} voters, {quorum.present:,} present, "
           f"{quorum.represented} represented, quorum {'reached' if quorum.reached else 'not reached'}; "
           f"{Member.objects.count():,} member rows.")
+    print(f"SUMMARY assemblies.py members={args.members} voters={quorum.voters} "
+          + " ".join(f"{t.key()}={t.summary()}" for t in steps) + " (informational: the issue sets no target)")
 
 
 def _give(services, assembly, pair, today):

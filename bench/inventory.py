@@ -215,6 +215,10 @@ def report(results: list[Measure], *, products: int, moves: int, small: int, ven
         size = f"{r.size / 1024:.0f}" if r.size else "-"
         print(f"{r.label:<36} {r.status or '-':>6} {r.small_queries if r.small_queries is not None else '-':>7} "
               f"{r.max_queries:>7} {r.median_ms:>10.1f} {spread:>15} {size:>7}  {r.verdict()}{' (' + r.note + ')' if r.note else ''}")
+    held = [r for r in results if r.held and not r.error]
+    met = all(r.verdict() == "OK" for r in held)
+    print(f"\nSUMMARY inventory.py products={products} moves={moves} worst_median={max(r.median_ms for r in held):.0f}ms "
+          f"(target <{MAX_MS:.0f}ms, queries flat) -> {'MET' if met else 'MISSED'}")
 
 
 def main() -> int:

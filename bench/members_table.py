@@ -237,6 +237,11 @@ def main() -> int:
             result.small_queries = small_counts[url]
             results.append(result)
         report(results, members=args.members, small=small, vendor=connection.vendor)
+        held = [r for r in results if r.held]
+        met = all(r.verdict() == "OK" for r in held)
+        print(f"\nSUMMARY members_table.py members={args.members} " + " ".join(
+            f"{r.label.replace(' ', '_').replace(',', '')}={r.median_ms:.0f}ms/{r.max_queries}q" for r in held
+        ) + f" (targets <{MAX_MS:.0f}ms, <={MAX_QUERIES} queries, flat) -> {'MET' if met else 'MISSED'}")
     finally:
         database.drop()
     return 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -128,22 +129,24 @@ def acting_for(request, member: Member | None) -> Member:
 
 
 def with_shift_facts(queryset, *, today: datetime.date):
-    """Members with the lists WorkingMemberSerializer reads: slots current or future, the leave
-    and the exemption covering `today`, the qualifications held today. Four queries whatever the
-    number of members.
+    """Members with what WorkingMemberSerializer reads: slots current or future and the
+    qualifications held today (two queries whatever the number of members), and the leave and the
+    exemption covering `today` (annotations of the members query: no query of their own).
 
     A slot whose last day is today counts as gone: the services end a removed, unsubscribed or
     left member's slot on the day itself, cancelling that day's registrations."""
+    def current(model, condition):
+        rows = model.objects.filter(condition, member=OuterRef("pk"), start__lte=today).order_by("start", "pk")
+        return Subquery(rows.values(period=JSONObject(id="id", start="start", end="end", reason="reason"))[:1])
+
+    queryset = queryset.annotate(
+        current_leave=current(Leave, Q(end__gte=today)),
+        current_exemption=current(Exemption, Q(end__isnull=True) | Q(end__gte=today)),
+    )
     return queryset.prefetch_related(
         Prefetch(
             "slots", queryset=SlotAssignment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=today)),
             to_attr="open_slots",
-        ),
-        Prefetch("leaves", queryset=Leave.objects.filter(start__lte=today, end__gte=today), to_attr="current_leaves"),
-        Prefetch(
-            "exemptions",
-            queryset=Exemption.objects.filter(Q(start__lte=today), Q(end__isnull=True) | Q(end__gte=today)),
-            to_attr="current_exemptions",
         ),
         Prefetch(
             "qualification_grants", queryset=MemberQualification.objects.filter(quals.held_q(today)).select_related("qualification"),

@@ -425,15 +425,15 @@ class WorkingMemberSerializer(MemberSerializer):
     @extend_schema_field(PeriodSerializer(allow_null=True))
     def get_leave(self, member):
         today = self._today()
-        rows = getattr(member, "current_leaves", None)
-        if rows is None:
-            rows = list(member.leaves.filter(start__lte=today, end__gte=today))
+        if hasattr(member, "current_leave"):  # annotated by shifts.api.with_shift_facts
+            return PeriodSerializer(member.current_leave).data if member.current_leave else None
+        rows = list(member.leaves.filter(start__lte=today, end__gte=today))
         return PeriodSerializer(_period(rows[0])).data if rows else None
 
     @extend_schema_field(PeriodSerializer(allow_null=True))
     def get_exemption(self, member):
         today = self._today()
-        rows = getattr(member, "current_exemptions", None)
-        if rows is None:
-            rows = [e for e in member.exemptions.filter(start__lte=today) if e.end is None or e.end >= today]
+        if hasattr(member, "current_exemption"):
+            return PeriodSerializer(member.current_exemption).data if member.current_exemption else None
+        rows = [e for e in member.exemptions.filter(start__lte=today) if e.end is None or e.end >= today]
         return PeriodSerializer(_period(rows[0])).data if rows else None
