@@ -266,12 +266,12 @@ def test_the_admin_switch_goes_through_the_service(client):
 
 
 def test_the_data_export_holds_qualifications_and_the_welcome_date(leader):
-    from members.selectors import member_personal_data
+    from members.selectors import export_member
 
     member = MemberFactory()
     quals.member_qualification_grant(member=member, qualification=leader, since=D(2025, 1, 1), today=TODAY)
     quals.member_welcomed_set(member=member, day=D(2025, 1, 5))
-    data = member_personal_data(Member.objects.get(pk=member.pk))
+    data = export_member(Member.objects.get(pk=member.pk))
     assert data["welcomed_on"] == "2025-01-05"
     assert data["qualifications"] == [{"qualification": "leader", "since": "2025-01-01", "until": None, "revoked_on": None,
                                        "revoke_reason": "", "note": ""}]

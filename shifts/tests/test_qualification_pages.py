@@ -255,7 +255,9 @@ def test_booking_a_named_seat_from_my_page(bob, bob_user, till, leader):
     assert response.status_code == 302
     assert Registration.objects.get(shift=shift, member=bob).seat_id is None
     client = web(bob_user)
-    assert client.post(f"/me/shifts/{shift_of(till, datetime.date(2026, 4, 1)).pk}/book/", {"seat": "no\x00pe"}).status_code == 302
+    later = shift_of(till, datetime.date(2026, 4, 1))
+    assert client.post(f"/me/shifts/{later.pk}/book/", {"seat": "nope"}).status_code == 302  # an unknown seat: a message
+    assert client.post(f"/me/shifts/{later.pk}/book/", {"seat": "no\x00pe"}).status_code == 400  # bad bytes: refused upfront
     assert not Registration.objects.filter(member=bob, shift__date=datetime.date(2026, 4, 1)).exists()
 
 
