@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -16,6 +15,7 @@ from members.models import Associate, CoopParameters, Member
 from members.text import search_key
 from shifts.models import Registration
 
+from . import checklog
 from . import eligibility as el
 from .models import TillCheck
 
@@ -104,16 +104,8 @@ def answer(holder: Holder, *, now: datetime.datetime) -> dict:
 
 
 def _log(**fields) -> None:
-    """Write one check-log row. On PostgreSQL its commit does not wait for the disk flush: a log
-    row lost in a crash costs less than a cashier waiting on every scan (the answer itself is
-    read-only)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        TillCheck.objects.create(**fields)  # inside a caller's transaction: its commit decides
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        TillCheck.objects.create(**fields)
+    """Write one check-log row, off the request when the coop runs the deferred log (checklog)."""
+    checklog.record(**fields)
 
 
 def till_check(*, code: str, user, now: datetime.datetime, source: str = TillCheck.Source.SCAN) -> dict | None:

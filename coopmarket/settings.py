@@ -308,6 +308,11 @@ REST_FRAMEWORK = {
 }
 # API rates for accounts without a role: every call, and the till's lookups and name search for a
 # member on shift (cashiers and coordinators are never throttled).
+# The till's check log is written off the request, in batches (checkout/checklog.py): at most
+# COOP_TILL_LOG_FLUSH_SECONDS late, and written at a clean stop; off under tests.
+COOP_TILL_LOG_DEFERRED = env_bool("COOP_TILL_LOG_DEFERRED", not TESTING)
+COOP_TILL_LOG_BATCH = int(env_str("COOP_TILL_LOG_BATCH", "200"))
+COOP_TILL_LOG_FLUSH_SECONDS = float(env_str("COOP_TILL_LOG_FLUSH_SECONDS", "1"))
 COOP_THROTTLE_RATES = {
     "member": env_str("COOP_API_RATE", "120/minute"),
     "till_member": env_str("COOP_TILL_MEMBER_RATE", "30/minute"),
