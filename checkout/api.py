@@ -1,15 +1,20 @@
 """Till API (CONTRACT.md §5): eligibility by code, name search, the offline card list, overrides."""
+import gzip
+
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coopmarket.throttling import MemberRateThrottle, TillMemberRateThrottle
 
-from . import services
+from . import cardlist, services
 from .models import TillCheck
 
 
@@ -91,12 +96,67 @@ class SearchView(CheckoutBase):
         return Response(services.till_search(text=query.validated_data["search"], now=timezone.now()))
 
 
+class CardSerializer(serializers.Serializer):
+    """One card of the offline list: the answer without the sentence (the till page writes it)."""
+
+    card_barcode = serializers.CharField()
+    display_name = serializers.CharField()
+    associate = serializers.BooleanField()
+    can_shop = serializers.BooleanField()
+    status = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    warnings = WarningSerializer(many=True)
+    colour = serializers.ChoiceField(choices=["green", "orange", "red"])
+
+
 class CardsView(CheckoutBase):
+    """The offline card list: gzipped when the till accepts it, an ETag (304 when unchanged), and
+    `?since=` for the cards changed since a version the till holds (checkout/cardlist.py)."""
+
     permission_classes = [IsTillDevice]
 
-    @extend_schema(responses=inline_serializer("CardList", {"generated_at": serializers.DateTimeField(), "cards": EligibilitySerializer(many=True)}))
+    @extend_schema(
+        parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME, description=gettext_lazy(
+            "The `generated_at` of the list this till holds: only the cards changed since then, and the barcodes removed."))],
+        responses={
+            200: inline_serializer("CardList", {
+                "generated_at": serializers.DateTimeField(),
+                "full": serializers.BooleanField(help_text="true: the whole list (replace what you hold); false: changes to merge."),
+                "cards": CardSerializer(many=True),
+                "removed": serializers.ListField(child=serializers.CharField()),
+            }),
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+        },
+    )
     def get(self, request):
-        return Response(services.cards_snapshot(now=timezone.now()))
+        since = None
+        raw = request.query_params.get("since")
+        if raw:
+            try:
+                since = parse_datetime(raw.strip().replace(" ", "+"))  # a '+' left unencoded arrives as a space
+            except ValueError:  # well formed but out of range (month 13)
+                since = None
+            if since is None:
+                raise exceptions.ValidationError({"since": [_("Give the generated_at of a list you hold (an ISO 8601 date and time).")]})
+            if timezone.is_naive(since):
+                since = timezone.make_aware(since)
+        wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()}
+        listing = cardlist.card_list(now=timezone.now(), since=since)
+        tag = f'"{listing.etag}"'
+        if tag in wanted or "*" in wanted:
+            response = HttpResponseNotModified()
+        else:
+            body = listing.body()
+            response = HttpResponse(content_type="application/json")
+            if "gzip" in request.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                response["Content-Encoding"] = "gzip"
+            response.content = body
+            response["Content-Length"] = str(len(body))
+        response["ETag"] = tag
+        response["Cache-Control"] = "private, no-cache"
+        response["Vary"] = "Accept-Encoding, Authorization, Cookie"
+        return response
 
 
 class OfflineCheckSerializer(serializers.Serializer):

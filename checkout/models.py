@@ -42,3 +42,20 @@ class TillCheck(models.Model):
 
     def __str__(self):
         return f"{self.checked_at:%Y-%m-%d %H:%M} {self.code} {self.can_shop}"
+
+
+class CardListVersion(models.Model):
+    """One content of the offline card list, as a till downloaded it (checkout/cardlist.py): its
+    ETag, when that content was first served, and a digest of each card, so that a till that holds
+    this version gets only what changed since (`?since=`). Old versions are pruned."""
+
+    etag = models.CharField(max_length=64, unique=True)
+    generated_at = models.DateTimeField(db_index=True)
+    card_count = models.PositiveIntegerField(default=0)
+    digests = models.BinaryField()  # zlib-compressed JSON {card barcode: CRC-32 of the card as served}
+
+    class Meta:
+        ordering = ["-generated_at"]
+
+    def __str__(self):
+        return f"{self.generated_at:%Y-%m-%d %H:%M:%S} {self.etag}"

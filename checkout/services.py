@@ -193,24 +193,6 @@ def till_override(*, code: str, reason: str, user, now: datetime.datetime) -> Ti
     )
 
 
-def cards_snapshot(*, now: datetime.datetime) -> dict:
-    """Every card the till may meet, with its answer, for the till's offline mode: members who
-    have not left, and current associates (also of a holder who left: they answer red). Nobody
-    anonymised is listed."""
-    cards = []
-    holders = {m.pk: m for m in Member.objects.only(*MEMBER_FIELDS).filter(anonymised_on__isnull=True)}
-    for member in holders.values():
-        if member.membership != Member.Membership.LEFT:
-            cards.append(answer(Holder(member), now=now))
-    # Associates of a holder who left keep their card in the list (red, left_coop: issue 10).
-    current_or_holder_left = Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT)
-    for associate in Associate.objects.filter(current_or_holder_left).only("id", "card_barcode", "first_name", "last_name", "member_id"):
-        member = holders.get(associate.member_id)
-        if member is not None:
-            cards.append(answer(Holder(member, associate), now=now))
-    return {"generated_at": now.isoformat(), "cards": cards}
-
-
 def may_hold_card_list(user) -> bool:
     """The offline card list stays on till devices and coordinators' screens, never on a
     member's own account (DOMAIN.md §6)."""

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
@@ -88,6 +89,20 @@ def _recent_checks(user, *, since: datetime.datetime) -> list[dict]:
     return recent
 
 
+def _offline_sentences() -> dict:
+    """eligibility.message()'s sentences with their placeholders, for the till's script."""
+    alert = [ngettext("%(name)s may shop, but owes %(n)d make-up before %(date)s.",
+                      "%(name)s may shop, but owes %(n)d make-ups before %(date)s.", n).replace("%(n)d", "%(n)s") for n in (0, 1, 2)]
+    return {
+        "refused": _("%(name)s may not shop: %(why)s. %(todo)s"),
+        "why": {code: str(text()) for code, text in el.REASON_TEXT.items()},
+        "todo": {code: str(text()) for code, text in el.WHAT_TO_DO.items()},
+        "alert": alert,
+        "delay": _("%(name)s may shop, on an extension until %(date)s: make-ups are still owed."),
+        "allowed": _("%(name)s may shop."),
+    }
+
+
 def _till_texts() -> dict:
     """Every word the till's script shows, translated here (the script holds no text of its own)."""
     return {
@@ -97,6 +112,9 @@ def _till_texts() -> dict:
         "alert": _("Owes %(n)s make-up(s) before %(date)s"),
         "delay": _("On an extension until %(date)s"),
         "associate": _("Household associate of member %(number)s"),
+        "associate_card": _("Household associate"),
+        # The offline list's cards carry no sentence: the page writes eligibility.message()'s words.
+        "sentences": _offline_sentences(),
         "member": _("Member %(number)s"),
         "offline": _("OFFLINE — list of %(time)s"),
         "offline_unknown": _("Unknown card, offline: check by hand."),

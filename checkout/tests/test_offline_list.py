@@ -134,3 +134,116 @@ def test_a_member_on_shift_may_override_another_members_answer(on_shift, overrid
     response = client_for(on_shift.user).post(f"/api/v1/checkout/{refused.card_barcode}/override/",
                                               {"reason": "Booked a make-up"}, format="json")
     assert response.status_code == 201
+
+
+# --- issue 16: ETag and 304, gzip, changes since a version ----------------------------------------
+
+
+@pytest.fixture
+def till_device():
+    return client_for(make_user("till", groups=["cashiers"]), token=True)
+
+
+def listing(response):
+    import gzip
+    import json
+
+    body = response.content
+    if response.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return json.loads(body)
+
+
+def test_an_unchanged_list_answers_304_to_its_etag_and_200_to_another(till_device):
+    member_in("up_to_date", first_name="Ann", last_name="Smith")
+    first = till_device.get("/api/v1/checkout/cards/")
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    again = till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, again.content, again["ETag"]) == (304, b"", etag)
+    assert till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304  # weakened by a proxy
+    assert till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+    member_in("alert", first_name="Bob", last_name="Jones", counter_standard=-1)
+    changed = till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_the_list_is_gzipped_for_a_till_that_accepts_it(till_device):
+    for n in range(30):
+        member_in("up_to_date", first_name=f"Name{n}", last_name="Smith")
+    plain = till_device.get("/api/v1/checkout/cards/")
+    zipped = till_device.get("/api/v1/checkout/cards/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert plain.get("Content-Encoding") is None and zipped["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert len(zipped.content) < len(plain.content) / 3
+    assert listing(zipped) == listing(plain)
+    assert len(listing(plain)["cards"]) == 30
+
+
+def test_since_gives_the_cards_changed_and_the_barcodes_removed(till_device, monkeypatch):
+    stays = member_in("up_to_date", first_name="Stay", last_name="Same")
+    blocked = member_in("up_to_date", first_name="Will", last_name="Block")
+    leaves = member_in("up_to_date", first_name="Will", last_name="Leave")
+    partner = member_services.associate_add(member=stays, first_name="Pat", last_name="Ner")
+    held = listing(till_device.get("/api/v1/checkout/cards/"))
+    assert held["full"] is True and len(held["cards"]) == 4
+
+    later = NOW + H
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+    member_services.associate_remove(associate=partner, today=later.date())
+    Member.objects.filter(pk=blocked.pk).update(blocked_reason="Rude to a cashier")
+    member_services.member_leave(member=leaves, reason="Moved", today=later.date())
+    new = member_in("up_to_date", first_name="New", last_name="Comer")
+    delta = listing(till_device.get("/api/v1/checkout/cards/", {"since": held["generated_at"]}))
+    assert delta["full"] is False
+    assert datetime.datetime.fromisoformat(delta["generated_at"]) == later
+    assert {card["card_barcode"]: card["colour"] for card in delta["cards"]} == {blocked.card_barcode: "red", new.card_barcode: "green"}
+    assert sorted(delta["removed"]) == sorted([leaves.card_barcode, partner.card_barcode])
+    assert stays.card_barcode not in {card["card_barcode"] for card in delta["cards"]}
+
+    # The till merges: what it holds now is what a whole download gives.
+    merged = {card["card_barcode"]: card for card in held["cards"]}
+    for barcode in delta["removed"]:
+        merged.pop(barcode)
+    merged.update({card["card_barcode"]: card for card in delta["cards"]})
+    whole = listing(till_device.get("/api/v1/checkout/cards/"))
+    assert merged == {card["card_barcode"]: card for card in whole["cards"]}
+    # Asked again since the new version: nothing changed.
+    nothing = listing(till_device.get("/api/v1/checkout/cards/", {"since": delta["generated_at"]}))
+    assert (nothing["full"], nothing["cards"], nothing["removed"]) == (False, [], [])
+
+
+def test_since_older_than_every_version_kept_gives_the_whole_list(monkeypatch):
+    till_device = client_for(make_user("till", groups=["cashiers"]))  # a session: the test's token would expire
+    member_in("up_to_date", first_name="Ann", last_name="Smith")
+    first = listing(till_device.get("/api/v1/checkout/cards/"))
+    member_in("up_to_date", first_name="Bob", last_name="Jones")
+    later = NOW + datetime.timedelta(days=8)  # the first version is pruned when a new one is made a week on
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+    whole = listing(till_device.get("/api/v1/checkout/cards/", {"since": first["generated_at"]}))
+    assert whole["full"] is True and len(whole["cards"]) == 2
+    from checkout.models import CardListVersion
+
+    assert CardListVersion.objects.count() == 1
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2026-13-45T99:00:00", "x" * 500])
+def test_a_malformed_since_is_a_400_that_says_what_to_send(till_device, since):
+    response = till_device.get("/api/v1/checkout/cards/", {"since": since})
+    assert response.status_code == 400
+    assert "generated_at" in response.json()["since"][0]
+
+
+def test_a_since_with_its_plus_sign_unencoded_still_works(till_device):
+    member_in("up_to_date", first_name="Ann", last_name="Smith")
+    held = listing(till_device.get("/api/v1/checkout/cards/"))
+    stamp = datetime.datetime.fromisoformat(held["generated_at"]).astimezone(datetime.timezone(datetime.timedelta(hours=2))).isoformat()
+    response = till_device.get("/api/v1/checkout/cards/?since=" + stamp)  # '+02:00' arrives as ' 02:00'
+    assert response.status_code == 200
+    assert listing(response)["full"] is False
+
+
+def test_members_cannot_use_since_or_etags_to_probe_the_list(on_shift):
+    client = client_for(on_shift.user)
+    assert client.get("/api/v1/checkout/cards/", {"since": "2026-01-01T00:00:00Z"}).status_code == 403
+    assert client.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH="*").status_code == 403

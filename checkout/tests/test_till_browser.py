@@ -211,6 +211,9 @@ def test_offline_answers_come_from_the_cached_card_list(open_till, people):
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
     expect(page.locator("#answer-reasons li")).to_have_text(["Is suspended for missed shifts"])
     expect(page.locator("#answer-offline")).to_contain_text("OFFLINE")
+    # The list's cards carry no sentence: the page writes the server's one from the reasons.
+    expect(page.locator("#answer-message")).to_have_text(
+        "Marc D. may not shop: is suspended for missed shifts. They must book and work their make-up shifts, or ask for an extension.")
     assert_no_axe_violations(page)
     shot(page, "offline")
 
@@ -225,6 +228,7 @@ def test_offline_answers_come_from_the_cached_card_list(open_till, people):
     expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-orange\b"))
     expect(page.locator("#answer-name")).to_have_text("Zoé P.")
     expect(page.locator("#answer-offline")).to_be_visible()
+    expect(page.locator("#answer-message")).to_have_text("Zoé P. may shop, but owes 2 make-ups before 30 March.")
     for code in (str(people["red"].member_number), f"{people['red'].member_number:08d}"):
         scan(page, code)
         expect(page.locator("#answer-name")).to_have_text("Marc D.")
@@ -242,6 +246,40 @@ def test_offline_answers_come_from_the_cached_card_list(open_till, people):
     assert [c.member_id for c in offline[:2]] == [people["green"].pk, people["red"].pk]
     assert offline[2].member_id is None and offline[2].code == "0420000099990"
     assert all(c.checked_at < c.received_at for c in offline)
+    assert page.errors == []
+
+
+def test_the_list_is_refreshed_by_changes_only_and_an_unchanged_list_costs_a_304(open_till, people):
+    page = open_till()
+    wait_for_cards(page)
+    first_at = page.locator("#till").get_attribute("data-cards-at")
+    answers = []
+    page.on("response", lambda r: answers.append(r) if "/api/v1/checkout/cards/" in r.url else None)
+    page.reload()  # the stored list is sent back with If-None-Match and ?since=
+    expect(page.locator("#till")).to_have_attribute("data-ready", "1")
+    page.wait_for_function("() => document.getElementById('till').dataset.cardsChecked")
+    assert [r.status for r in answers] == [304]
+    assert "since=" in answers[0].url and answers[0].request.headers.get("if-none-match", "").startswith('"')
+
+    Member.objects.filter(pk=people["green"].pk).update(blocked_reason="Left a trolley in the street")
+    gone = people["orange"]
+    member_services.member_leave(member=gone, reason="Moved away", today=datetime.date.today())
+    answers.clear()
+    page.reload()
+    page.wait_for_function(f"() => document.getElementById('till').dataset.cardsAt !== {first_at!r}")
+    assert [r.status for r in answers] == [200]
+    delta = answers[0].json()
+    assert delta["full"] is False
+    assert [card["card_barcode"] for card in delta["cards"]] == [people["green"].card_barcode]
+    assert delta["removed"] == [gone.card_barcode]
+    page.route("**/api/v1/checkout/0*/", lambda route: route.abort())  # the server is gone
+    scan(page, people["green"].card_barcode)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\btill-red\b"))
+    expect(page.locator("#answer-offline")).to_contain_text("OFFLINE")
+    scan(page, gone.card_barcode)
+    expect(page.locator("#answer-verdict")).to_have_text("Unknown card, offline: check by hand.")
+    scan(page, people["red"].card_barcode)  # kept from the first download
+    expect(page.locator("#answer-name")).to_have_text("Marc D.")
     assert page.errors == []
 
 

@@ -1,7 +1,9 @@
 // The cashier screen (templates/checkout/till.html). Keyboard first: a USB scanner types the
 // digits then Enter into #scan; the answer comes from GET /api/v1/checkout/{code}/ and fills the
 // screen in green, orange or red; Escape clears. When the server cannot be reached, answers come
-// from the card list kept on this device (refreshed on load and every 5 minutes), marked offline.
+// from the card list kept on this device (refreshed on load and every 5 minutes, with If-None-Match
+// and ?since= so that an unchanged list costs a 304 and a changed one only its changes), marked
+// offline; the list's cards carry no sentence, so the sentence is written here from the page's texts.
 // Every word shown comes from the page (#till-texts, translated by Django): none is written here.
 (function () {
   "use strict";
@@ -86,23 +88,24 @@
   // --- the offline card list ----------------------------------------------------------------------
   // Stored compactly (one array per card) so that 10,000 cards fit in the browser's storage.
 
-  let cards = null; // {generatedAt, list, byBarcode, byNumber}
+  let cards = null; // {generatedAt, checkedAt, etag, list, byBarcode, byNumber}
 
-  function compact(data) {
-    return {
-      generated_at: data.generated_at,
-      cards: data.cards.map((c) => [
-        c.member_number, c.display_name, c.card_barcode, c.associate ? 1 : 0, c.can_shop ? 1 : 0,
-        c.status, c.reasons, c.warnings, c.colour, c.message,
-      ]),
-    };
+  function compactCard(c) {
+    return [c.card_barcode, c.display_name, c.associate ? 1 : 0, c.can_shop ? 1 : 0, c.status, c.reasons, c.warnings, c.colour];
+  }
+
+  function memberNumberOf(barcode) {
+    // Cards issued here are 0420 + the member number on 8 digits + a check digit.
+    return /^0420\d{9}$/.test(barcode) ? parseInt(barcode.slice(4, 12), 10) : null;
   }
 
   function expand(row) {
-    return {
-      member_number: row[0], display_name: row[1], card_barcode: row[2], associate: !!row[3], can_shop: !!row[4],
-      status: row[5], reasons: row[6] || [], warnings: row[7] || [], colour: row[8], message: row[9],
+    const card = {
+      card_barcode: row[0], display_name: row[1], associate: !!row[2], can_shop: !!row[3],
+      status: row[4], reasons: row[5] || [], warnings: row[6] || [], colour: row[7],
     };
+    card.member_number = card.associate ? null : memberNumberOf(card.card_barcode);
+    return card;
   }
 
   function useCards(stored) {
@@ -111,10 +114,22 @@
     const byNumber = new Map();
     list.forEach((card) => {
       byBarcode.set(card.card_barcode, card);
-      if (!card.associate) { byNumber.set(card.member_number, card); }
+      if (card.member_number) { byNumber.set(card.member_number, card); }
     });
-    cards = { generatedAt: stored.generated_at, list, byBarcode, byNumber };
+    cards = { generatedAt: stored.generated_at, checkedAt: stored.checked_at || stored.generated_at, etag: stored.etag || "", list, byBarcode, byNumber };
     root.dataset.cardsAt = stored.generated_at;
+  }
+
+  function storedForm() {
+    return { generated_at: cards.generatedAt, checked_at: cards.checkedAt, etag: cards.etag, user: USER, cards: cards.list.map(compactCard) };
+  }
+
+  function saveCards() {
+    try {
+      window.localStorage.setItem(STORE_KEY, JSON.stringify(storedForm()));
+    } catch (error) { // quota: keep the list in memory for this page
+      listStatus.textContent += " — " + T.list_too_big;
+    }
   }
 
   function showListStatus(ok) {
@@ -123,9 +138,9 @@
     } else if (!cards) {
       listStatus.textContent = T.list_none;
     } else if (ok) {
-      listStatus.textContent = fmt(T.list_ok, { count: cards.list.length, time: formatTime(cards.generatedAt) });
+      listStatus.textContent = fmt(T.list_ok, { count: cards.list.length, time: formatTime(cards.checkedAt) });
     } else {
-      listStatus.textContent = fmt(T.list_failed, { time: formatTime(cards.generatedAt) });
+      listStatus.textContent = fmt(T.list_failed, { time: formatTime(cards.checkedAt) });
     }
   }
 
@@ -146,25 +161,46 @@
     }
   }
 
+  // The list held, merged with what changed: `full` replaces it, otherwise changed cards replace
+  // theirs and `removed` barcodes go.
+  function mergeCards(data, etag) {
+    let rows;
+    if (data.full || !cards) {
+      rows = data.cards.map(compactCard);
+    } else {
+      const byCode = new Map(cards.list.map((card) => [card.card_barcode, compactCard(card)]));
+      (data.removed || []).forEach((barcode) => byCode.delete(barcode));
+      data.cards.forEach((card) => byCode.set(card.card_barcode, compactCard(card)));
+      rows = Array.from(byCode.values());
+    }
+    useCards({ generated_at: data.generated_at, checked_at: new Date().toISOString(), etag, cards: rows });
+  }
+
   function refreshCards() {
     if (!CARDS_URL) { return Promise.resolve(); }
-    return fetchWithTimeout(CARDS_URL, { headers: { Accept: "application/json" }, cache: "no-store" }, 60000)
+    const headers = { Accept: "application/json" };
+    let url = CARDS_URL;
+    if (cards && cards.etag) {
+      headers["If-None-Match"] = cards.etag;
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(cards.generatedAt);
+    }
+    return fetchWithTimeout(url, { headers, cache: "no-store" }, 60000)
       .then((response) => {
         if (response.status === 401 || response.status === 403) { forgetCards(); }
+        if (response.status === 304 && cards) { return { unchanged: true }; }
         if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
+        return response.json().then((data) => ({ data, etag: response.headers.get("ETag") || "" }));
       })
-      .then((data) => {
+      .then((result) => {
         flushPending();
-        const stored = compact(data);
-        stored.user = USER;
-        useCards(stored);
-        showListStatus(true);
-        try {
-          window.localStorage.setItem(STORE_KEY, JSON.stringify(stored));
-        } catch (error) { // quota: keep the list in memory for this page
-          listStatus.textContent += " — " + T.list_too_big;
+        if (result.unchanged) {
+          cards.checkedAt = new Date().toISOString();
+        } else {
+          mergeCards(result.data, result.etag);
         }
+        root.dataset.cardsChecked = cards.checkedAt;
+        showListStatus(true);
+        saveCards();
       })
       .catch(() => showListStatus(false));
   }
@@ -234,6 +270,27 @@
 
   // --- showing an answer ------------------------------------------------------------------------
 
+  // The sentence the cashier reads aloud, for a card of the offline list (the server writes it for
+  // online answers): the same words as checkout/eligibility.py's message(), from the page's texts.
+  function sentence(answer) {
+    const S = T.sentences;
+    const name = answer.display_name;
+    if (!answer.can_shop) {
+      const reasons = answer.reasons || [];
+      const why = reasons.map((code) => S.why[code] || code).join(", ");
+      const todo = reasons.length ? (S.todo[reasons[0]] || "") : "";
+      return fmt(S.refused, { name, why, todo });
+    }
+    for (const warning of answer.warnings || []) {
+      if (warning.code === "alert") {
+        const n = warning.makeups_owed || 0;
+        return fmt(S.alert[Math.min(n, 2)], { name, n, date: formatDate(warning.deadline) });
+      }
+      if (warning.code === "delay") { return fmt(S.delay, { name, date: formatDate(warning.until) }); }
+    }
+    return fmt(S.allowed, { name });
+  }
+
   let current = null; // {code, answer, offline}
 
   function setPanel(colour) {
@@ -267,7 +324,8 @@
     setPanel(answer.colour);
     verdict.textContent = T[answer.colour] || "";
     nameEl.textContent = answer.display_name;
-    const who = fmt(answer.associate ? T.associate : T.member, { number: String(answer.member_number).padStart(6, "0") });
+    const number = answer.member_number ? String(answer.member_number).padStart(6, "0") : answer.card_barcode;
+    const who = answer.associate && !answer.member_number ? T.associate_card : fmt(answer.associate ? T.associate : T.member, { number });
     metaEl.textContent = who + " · " + (T.statuses[answer.status] || answer.status);
     (answer.reasons || []).forEach((reason) => addLine(reasonsEl, T.reasons[reason] || reason));
     (answer.warnings || []).forEach((warning) => {
@@ -277,9 +335,9 @@
         addLine(reasonsEl, fmt(T.delay, { date: formatDate(warning.until) }));
       }
     });
-    messageEl.textContent = answer.message;
+    messageEl.textContent = answer.message || sentence(answer);
     if (offline) {
-      offlineEl.textContent = fmt(T.offline, { time: formatTime(cards.generatedAt) });
+      offlineEl.textContent = fmt(T.offline, { time: formatTime(cards.checkedAt) });
       offlineEl.hidden = false;
       root.dataset.offline = "1";
     }
@@ -295,7 +353,7 @@
     verdict.textContent = text;
     if (code) { metaEl.textContent = code; }
     if (offline) {
-      offlineEl.textContent = cards ? fmt(T.offline, { time: formatTime(cards.generatedAt) }) : "OFFLINE";
+      offlineEl.textContent = cards ? fmt(T.offline, { time: formatTime(cards.checkedAt) }) : "OFFLINE";
       offlineEl.hidden = false;
       root.dataset.offline = "1";
     }
@@ -410,7 +468,7 @@
       dot.setAttribute("aria-hidden", "true");
       const number = document.createElement("span");
       number.className = "text-muted font-monospace small ms-2";
-      number.textContent = String(item.member_number).padStart(6, "0");
+      number.textContent = item.member_number ? String(item.member_number).padStart(6, "0") : item.card_barcode;
       li.append(dot, " ", item.display_name, number);
       li.addEventListener("mousedown", (event) => event.preventDefault());
       li.addEventListener("click", () => pick(index));
@@ -456,7 +514,7 @@
     if (mine !== searchSeq) { return; }
     if (!response || response.status >= 500) {
       if (cards) {
-        renderResults(offlineSearch(text), fmt(T.search_offline, { time: formatTime(cards.generatedAt) }));
+        renderResults(offlineSearch(text), fmt(T.search_offline, { time: formatTime(cards.checkedAt) }));
       } else {
         renderResults([], T.offline_no_list);
       }
@@ -473,7 +531,7 @@
     const item = found[index];
     if (!item) { return; }
     clearSearch();
-    lookup(item.associate ? item.card_barcode : String(item.member_number), "search");
+    lookup(item.associate || !item.member_number ? item.card_barcode : String(item.member_number), "search");
   }
 
   // --- override (when the coop allows it) ---------------------------------------------------------

@@ -1,0 +1,139 @@
+"""The offline card list (CONTRACT.md §5, DOMAIN.md §6): every card the till may meet with its
+answer, for a till device that loses the server.
+
+Each card is `{card_barcode, display_name, associate, can_shop, status, reasons, warnings, colour}`
+and nothing else: no sentence (the till page writes it from `reasons` and `warnings` in its own
+language) and no time. The list is built from the stored standing in two queries, with one
+eligibility decision per distinct standing (most members share a handful), and served as JSON
+text assembled card by card, so that it is cheap at 100,000 members.
+
+Versions: the ETag is a digest of the cards. The first time a content is served it becomes a
+`CardListVersion` dated then (`generated_at`), with a CRC of each card; an unchanged list keeps that
+date and ETag, so a till that sends `If-None-Match` gets a 304, and a till that sends
+`?since=<its generated_at>` gets the cards changed since that version and the barcodes no longer
+listed (`removed`). When `since` is older than the versions kept (`KEEP`), the answer is the whole
+list with `"full": true`, and the till replaces its list instead of merging.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from members.models import Associate, Member
+
+from . import eligibility as el
+from .models import CardListVersion
+
+KEEP = datetime.timedelta(days=7)  # versions older than this (but the newest) are pruned
+MEMBER_COLUMNS = (
+    "id", "card_barcode", "first_name", "last_name", "membership", "status", "blocked_reason", "counter_standard",
+    "counter_ftop", "shift_type", "alert_deadline", "delay_until", "refusals",
+)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _verdict(standing: el.Standing) -> str:
+    """The answer part of a card, as JSON members: can_shop, status, reasons, warnings, colour."""
+    decision = el.decide(standing)
+    warnings = [{k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in w.items()} for w in decision.warnings]
+    return (f'"can_shop":{_dumps(decision.can_shop)},"status":{_dumps(decision.status)},'
+            f'"reasons":{_dumps(list(decision.reasons))},"warnings":{_dumps(warnings)},"colour":{_dumps(decision.colour)}')
+
+
+def current_cards() -> dict[str, str]:
+    """{card barcode: the card as JSON text}, for members who have not left and were not anonymised,
+    and current associates (also of a holder who left: red `left_coop`), anonymised holders' never."""
+    verdicts: dict[tuple, str] = {}
+    by_member: dict[int, str] = {}
+    cards: dict[str, str] = {}
+    rows = Member.objects.filter(anonymised_on__isnull=True).values_list(*MEMBER_COLUMNS)
+    for (pk, barcode, first, last, membership, status, blocked, standard, ftop, shift_type, deadline, delay,
+         refusals) in rows.iterator(chunk_size=5000):
+        owed = max(0, -(ftop if shift_type == Member.ShiftType.FTOP else standard))
+        key = (membership, status, bool(blocked), owed, deadline, delay, refusals or "")
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _verdict(el.Standing(
+                membership=membership, status=status, blocked=bool(blocked), makeups_owed=owed, alert_deadline=deadline,
+                delay_until=delay, refusals=tuple(code for code in (refusals or "").split(",") if code)))
+        by_member[pk] = verdict
+        if membership != Member.Membership.LEFT and barcode:
+            cards[barcode] = (f'{{"card_barcode":{_dumps(barcode)},"display_name":{_dumps(el.display_name(first, last))},'
+                              f'"associate":false,{verdict}}}')
+    associates = Associate.objects.filter(Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT))
+    for barcode, first, last, member_id in associates.values_list("card_barcode", "first_name", "last_name", "member_id").iterator(chunk_size=5000):
+        verdict = by_member.get(member_id)
+        if verdict is not None and barcode:
+            cards[barcode] = (f'{{"card_barcode":{_dumps(barcode)},"display_name":{_dumps(el.display_name(first, last))},'
+                              f'"associate":true,{verdict}}}')
+    return cards
+
+
+def _etag(cards: dict[str, str]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for barcode in sorted(cards):
+        digest.update(cards[barcode].encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _crcs(cards: dict[str, str]) -> dict[str, int]:
+    return {barcode: zlib.crc32(text.encode()) for barcode, text in cards.items()}
+
+
+def _version_for(etag: str, cards: dict[str, str], now: datetime.datetime) -> CardListVersion:
+    """The version of this content: the stored one, or a new one dated now (old ones pruned)."""
+    version = CardListVersion.objects.filter(etag=etag).defer("digests").first()
+    if version is not None:
+        return version
+    packed = zlib.compress(_dumps(_crcs(cards)).encode(), 6)
+    try:
+        with transaction.atomic():
+            version = CardListVersion.objects.create(etag=etag, generated_at=now, card_count=len(cards), digests=packed)
+    except IntegrityError:  # another till asked for the same new content at the same moment
+        return CardListVersion.objects.defer("digests").get(etag=etag)
+    CardListVersion.objects.filter(generated_at__lt=now - KEEP).exclude(pk=version.pk).delete()
+    return version
+
+
+@dataclass
+class CardList:
+    etag: str
+    generated_at: datetime.datetime
+    cards: list[str]  # JSON texts
+    removed: list[str]
+    full: bool
+
+    def body(self) -> bytes:
+        stamp = self.generated_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+        return (f'{{"generated_at":{_dumps(stamp)},"full":{_dumps(self.full)},"cards":[{",".join(self.cards)}],'
+                f'"removed":{_dumps(self.removed)}}}').encode()
+
+
+def card_list(*, now: datetime.datetime, since: datetime.datetime | None = None) -> CardList:
+    """The list as it stands: whole, or with `since` the cards changed since the version a till
+    held then and the barcodes gone from it (whole, `full`, when that version is no longer kept)."""
+    cards = current_cards()
+    etag = _etag(cards)
+    version = _version_for(etag, cards, now)
+    base = None
+    if since is not None:
+        base = CardListVersion.objects.filter(generated_at__lte=since).order_by("-generated_at").first()
+    if base is None:
+        return CardList(etag, version.generated_at, [cards[b] for b in sorted(cards)], [], full=True)
+    if base.pk == version.pk:
+        return CardList(etag, version.generated_at, [], [], full=False)
+    held = json.loads(zlib.decompress(bytes(base.digests)))
+    crcs = _crcs(cards)
+    changed = [cards[b] for b in sorted(cards) if held.get(b) != crcs[b]]
+    removed = sorted(b for b in held if b not in cards)
+    return CardList(etag, version.generated_at, changed, removed, full=False)
