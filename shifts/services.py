@@ -5,7 +5,9 @@ input raises ValidationError (400); a coop rule raises RuleViolation with a CONT
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import zlib
 import zoneinfo
 from itertools import groupby
 
@@ -1402,8 +1404,9 @@ def _history_of(members, field: str) -> dict[int, list[tuple[datetime.date, str]
 CHUNK = 5000  # members per batch of the daily job: memory stays flat whatever the number of members
 
 
-def _chunks(queryset, size: int = CHUNK):
-    """Member ids of a queryset, in ranges of `size` members (by primary key)."""
+def _chunks(queryset, size: int | None = None):
+    """Member ids of a queryset, in ranges of `size` (CHUNK) members (by primary key)."""
+    size = size or CHUNK
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
@@ -1436,18 +1439,24 @@ def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple
     charged: set[int] = set()
     per_start = dict.fromkeys(starts, 0)
     for ids in _chunks(candidates):
-        chunk = Member.objects.filter(pk__any=ids)
-        members = list(chunk.only("pk", "shift_type", "counter_ftop"))
-        memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
-        judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk)}
-        slow = members
-        if trust_stored and len(starts) == 1:
-            later = set(CounterEvent.objects.filter(member_id__any=ids, date__gt=starts[0]).values_list("member_id", flat=True))
-            slow = [m for m in members if m.pk in later]
-            _charge_from_stored([m for m in members if m.pk not in later], starts[0], judge=judge, rules=r,
-                                charged=charged, per_start=per_start)
-        if slow:
-            _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
+        # One short transaction per chunk (the till keeps reading and writing meanwhile). A run cut
+        # short leaves whole chunks charged: the rerun skips the charges already written.
+        with transaction.atomic():
+            chunk = Member.objects.filter(pk__any=ids)
+            members = list(chunk.only("pk", "shift_type", "counter_ftop"))
+            memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
+            done = set(CounterEvent.objects.filter(member_id__any=ids, kind=st.CYCLE_CHARGE, cycle_start__in=starts)
+                       .values_list("member_id", "cycle_start"))
+            judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk),
+                     "done": done}
+            slow = members
+            if trust_stored and len(starts) == 1:
+                later = set(CounterEvent.objects.filter(member_id__any=ids, date__gt=starts[0]).values_list("member_id", flat=True))
+                slow = [m for m in members if m.pk in later]
+                _charge_from_stored([m for m in members if m.pk not in later and (m.pk, starts[0]) not in done], starts[0],
+                                    judge=judge, rules=r, charged=charged, per_start=per_start)
+            if slow:
+                _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
     for start in starts:
         CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
     return sum(per_start.values()), charged
@@ -1501,6 +1510,8 @@ def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, 
         events, ledger = facts.views(member.pk)
         owed, resolutions = [], []
         for start in starts:
+            if (member.pk, start) in judge["done"]:
+                continue
             if not _owes(member, start, judge=judge, leaves=facts.leaves, exemptions=facts.exemptions, events=events, rules=rules):
                 continue
             owed.append(st.LedgerRow(start, st.CYCLE_CHARGE))
@@ -1644,9 +1655,9 @@ def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, in
 
     from .models import JobRun
 
-    memberships = member_services.memberships_refresh_all(today=today)
-    with transaction.atomic():
-        run = JobRun.objects.select_for_update().filter(name="update_statuses").first()
+    with job_lock("update_statuses"):  # two runs at once wait for each other, without a long transaction
+        memberships = member_services.memberships_refresh_all(today=today)
+        run = JobRun.objects.filter(name="update_statuses").first()
         engine = JobRun.objects.filter(name=STATUS_ENGINE).exists()
         last = run.last_date if run else None
         charges, charged = _charges_write(today=today, trust_stored=engine and last is not None and today >= last)
@@ -1655,12 +1666,29 @@ def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, in
         elif today > run.last_date:
             run.last_date = today
             run.save(update_fields=["last_date", "updated_at"])
-    everyone = full or last is None or today < last or not engine
-    targets = None if everyone else members_changing_by_time(since=last, today=today) | charged
-    statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), member_ids=targets)
-    if everyone:
-        JobRun.objects.update_or_create(name=STATUS_ENGINE, defaults={"last_date": today})
+        everyone = full or last is None or today < last or not engine
+        targets = None if everyone else members_changing_by_time(since=last, today=today) | charged
+        statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), member_ids=targets)
+        if everyone:
+            JobRun.objects.update_or_create(name=STATUS_ENGINE, defaults={"last_date": today})
     return {"memberships": memberships, "cycle_charges": charges, "statuses": statuses}
+
+
+@contextlib.contextmanager
+def job_lock(name: str):
+    """One run of a job at a time: a PostgreSQL session advisory lock (held outside any
+    transaction, so the job's own transactions stay short). SQLite has one writer anyway."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    key = zlib.crc32(f"coopmarket.job.{name}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 # --- reactions to the members app (signals) ----------------------------------------------------

@@ -308,7 +308,7 @@ def test_the_schema_describes_the_import_operation():
     operation = schema["paths"]["/api/v1/imports/"]["post"]
     body = operation["requestBody"]["content"]
     assert list(body) == ["multipart/form-data"]
-    assert set(operation["responses"]) == {"200", "400", "401", "403"}
+    assert {"200", "400", "401", "403"} <= set(operation["responses"])  # coopmarket.schema adds the common error answers
 
 
 def test_nul_bytes_in_names_and_headers_and_broken_archives_never_crash(office, coordinator):

@@ -135,3 +135,39 @@ def test_charging_from_the_stored_counters_gives_what_reading_the_ledgers_gives(
     assert from_stored == from_ledgers
     assert len(from_stored) >= 3  # debt (-1 -> -2), charged (+2 -> -1), blocked standard members owe none
     assert {points for _m, points in from_stored} == {-1, -2}
+
+
+@pytest.mark.parametrize("trust_stored", [True, False])
+def test_a_charge_run_cut_short_is_finished_by_the_rerun_without_charging_twice(coop, monkeypatch, trust_stored):
+    """Charges are written one chunk of members per transaction (no long transaction over the
+    member table, issue 16): when a run stops after some chunks, the rerun charges the others only."""
+    from shifts.models import CounterEvent, CycleStartProcessed
+
+    services.statuses_update(today=START)
+    for offset in range(1, 10):
+        services.statuses_update(today=START + datetime.timedelta(days=offset))
+    cycle_start = D(2026, 3, 2)
+    expected = charges_written(trust_stored, cycle_start)
+    monkeypatch.setattr(services, "CHUNK", 2)
+    real = services._charge_from_stored if trust_stored else services._charge_from_ledgers
+    calls = []
+
+    def stops_on_the_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the job was stopped")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_charge_from_stored" if trust_stored else "_charge_from_ledgers", stops_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        services._charges_write(today=cycle_start, trust_stored=trust_stored)
+    first_part = set(CounterEvent.objects.filter(kind="cycle_start", date=cycle_start).values_list("member_id", "ftop_points"))
+    assert first_part < expected  # one chunk committed, the run stopped before the rest
+    assert not CycleStartProcessed.objects.filter(cycle_start=cycle_start).exists()
+    monkeypatch.setattr(services, "_charge_from_stored" if trust_stored else "_charge_from_ledgers", real)
+
+    count, _charged = services._charges_write(today=cycle_start, trust_stored=trust_stored)
+
+    written = list(CounterEvent.objects.filter(kind="cycle_start", date=cycle_start).values_list("member_id", "ftop_points"))
+    assert set(written) == expected and len(written) == len(expected)  # nobody charged twice
+    assert count == len(expected) - len(first_part)
