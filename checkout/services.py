@@ -3,8 +3,10 @@ overrides, the offline card list, and who may use the till."""
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -47,7 +49,6 @@ def find_holder(code: str) -> Holder | None:
     indexed query. None for an unknown or malformed code."""
     code = (code or "").strip()
     card = card_code(code)
-    members = Member.objects.only(*MEMBER_FIELDS)
     if card is not None:
         def associate_holder() -> Holder | None:
             # A current associate, or one whose holder left: they get the holder's red `left_coop`.
@@ -59,7 +60,7 @@ def find_holder(code: str) -> Holder | None:
             return Holder(associate.member, associate) if associate else None
 
         def member_holder() -> Holder | None:
-            member = members.filter(card_barcode=card).first()
+            member = _member_where("card_barcode", card)
             return Holder(member) if member else None
 
         # The prefixes of the cards issued here say whose they are (one query; the import keeps
@@ -70,9 +71,31 @@ def find_holder(code: str) -> Holder | None:
             return member_holder()
         return member_holder() or associate_holder()
     if code.isdigit() and len(code) <= 8 and int(code) > 0:
-        member = members.filter(member_number=int(code)).first()
+        member = _member_where("member_number", int(code))
         return Holder(member) if member else None
     return None
+
+
+@functools.cache
+def _member_columns() -> tuple[str, ...]:
+    """MEMBER_FIELDS in the model's field order, as Model.from_db wants them."""
+    return tuple(f.attname for f in Member._meta.concrete_fields if f.attname in MEMBER_FIELDS)
+
+
+@functools.cache
+def _member_sql(column: str) -> str:
+    fields = [Member._meta.get_field(name) for name in _member_columns()]
+    return (f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in fields)} FROM {connection.ops.quote_name(Member._meta.db_table)} "
+            f"WHERE {connection.ops.quote_name(Member._meta.get_field(column).column)} = %s LIMIT 1")
+
+
+def _member_where(column: str, value) -> Member | None:
+    """The till's hot path: one member by a unique column (card barcode or number), in one
+    prepared statement without building an ORM query (a fifth of a lookup's time at the till)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_member_sql(column), [value])
+        row = cursor.fetchone()
+    return Member.from_db(connection.alias, _member_columns(), row) if row else None
 
 
 def standing_of(member: Member) -> el.Standing:
