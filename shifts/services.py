@@ -1611,7 +1611,7 @@ def statuses_recompute_all(*, today: datetime.date, cause: str, member_ids: set[
     lock over the member table); write the history rows, dated when each change took effect."""
     r = rules()
     now = datetime.datetime.now(tz=coop_zone())
-    members = Member.objects.all() if member_ids is None else Member.objects.filter(pk__in=sorted(member_ids))
+    members = Member.objects.all() if member_ids is None else Member.objects.filter(pk__any=sorted(member_ids))
     if member_ids is not None and not member_ids:
         return 0
     return sum(_recompute_chunk(ids, today=today, cause=cause, r=r, now=now) for ids in _chunks(members))
