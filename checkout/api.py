@@ -32,16 +32,23 @@ class WarningSerializer(serializers.Serializer):
     until = serializers.DateField(required=False, allow_null=True)
 
 
-class EligibilitySerializer(serializers.Serializer):
-    member_number = serializers.IntegerField()
-    display_name = serializers.CharField()
+class CardSerializer(serializers.Serializer):
+    """One card of the offline list: the answer without the sentence (the till page writes it)."""
+
     card_barcode = serializers.CharField()
+    display_name = serializers.CharField()
     associate = serializers.BooleanField()
     can_shop = serializers.BooleanField()
     status = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     warnings = WarningSerializer(many=True)
     colour = serializers.ChoiceField(choices=["green", "orange", "red"])
+
+
+class EligibilitySerializer(CardSerializer):
+    """The online answer: a card with the member's number, the sentence and the time."""
+
+    member_number = serializers.IntegerField()
     message = serializers.CharField()
     checked_at = serializers.DateTimeField()
 
@@ -94,19 +101,6 @@ class SearchView(CheckoutBase):
         query = TillSearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(services.till_search(text=query.validated_data["search"], now=timezone.now()))
-
-
-class CardSerializer(serializers.Serializer):
-    """One card of the offline list: the answer without the sentence (the till page writes it)."""
-
-    card_barcode = serializers.CharField()
-    display_name = serializers.CharField()
-    associate = serializers.BooleanField()
-    can_shop = serializers.BooleanField()
-    status = serializers.CharField()
-    reasons = serializers.ListField(child=serializers.CharField())
-    warnings = WarningSerializer(many=True)
-    colour = serializers.ChoiceField(choices=["green", "orange", "red"])
 
 
 class CardsView(CheckoutBase):
