@@ -28,6 +28,7 @@ from django.db.models import Q
 from members.models import Associate, Member
 
 from . import eligibility as el
+from . import services
 from .models import CardListVersion
 
 KEEP = datetime.timedelta(days=7)  # versions older than this (but the newest) are pruned
@@ -43,10 +44,12 @@ def _dumps(value) -> str:
 
 def _verdict(standing: el.Standing) -> str:
     """The answer part of a card, as JSON members: can_shop, status, reasons, warnings, colour."""
-    decision = el.decide(standing)
-    warnings = [{k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in w.items()} for w in decision.warnings]
-    return (f'"can_shop":{_dumps(decision.can_shop)},"status":{_dumps(decision.status)},'
-            f'"reasons":{_dumps(list(decision.reasons))},"warnings":{_dumps(warnings)},"colour":{_dumps(decision.colour)}')
+    return _dumps(services.verdict(el.decide(standing)))[1:-1]
+
+
+def _card(barcode: str, first: str, last: str, *, associate: bool, verdict: str) -> str:
+    return (f'{{"card_barcode":{_dumps(barcode)},"display_name":{_dumps(el.display_name(first, last))},'
+            f'"associate":{_dumps(associate)},{verdict}}}')
 
 
 def current_cards() -> dict[str, str]:
@@ -58,23 +61,21 @@ def current_cards() -> dict[str, str]:
     rows = Member.objects.filter(anonymised_on__isnull=True).values_list(*MEMBER_COLUMNS)
     for (pk, barcode, first, last, membership, status, blocked, standard, ftop, shift_type, deadline, delay,
          refusals) in rows.iterator(chunk_size=5000):
-        owed = max(0, -(ftop if shift_type == Member.ShiftType.FTOP else standard))
+        owed = Member.owed(shift_type, standard, ftop)
         key = (membership, status, bool(blocked), owed, deadline, delay, refusals or "")
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = _verdict(el.Standing(
-                membership=membership, status=status, blocked=bool(blocked), makeups_owed=owed, alert_deadline=deadline,
-                delay_until=delay, refusals=tuple(code for code in (refusals or "").split(",") if code)))
+            verdict = verdicts[key] = _verdict(services.standing(
+                membership=membership, status=status, blocked_reason=blocked, makeups_owed=owed, alert_deadline=deadline,
+                delay_until=delay, refusals=refusals))
         by_member[pk] = verdict
         if membership != Member.Membership.LEFT and barcode:
-            cards[barcode] = (f'{{"card_barcode":{_dumps(barcode)},"display_name":{_dumps(el.display_name(first, last))},'
-                              f'"associate":false,{verdict}}}')
+            cards[barcode] = _card(barcode, first, last, associate=False, verdict=verdict)
     associates = Associate.objects.filter(Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT))
     for barcode, first, last, member_id in associates.values_list("card_barcode", "first_name", "last_name", "member_id").iterator(chunk_size=5000):
         verdict = by_member.get(member_id)
         if verdict is not None and barcode:
-            cards[barcode] = (f'{{"card_barcode":{_dumps(barcode)},"display_name":{_dumps(el.display_name(first, last))},'
-                              f'"associate":true,{verdict}}}')
+            cards[barcode] = _card(barcode, first, last, associate=True, verdict=verdict)
     return cards
 
 

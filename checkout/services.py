@@ -98,12 +98,33 @@ def _member_where(column: str, value) -> Member | None:
     return Member.from_db(connection.alias, _member_columns(), row) if row else None
 
 
-def standing_of(member: Member) -> el.Standing:
+def standing(*, membership: str, status: str, blocked_reason: str, makeups_owed: int, alert_deadline, delay_until,
+             refusals: str) -> el.Standing:
+    """The till's view of the stored standing (the member's fields, or the same columns read in bulk)."""
     return el.Standing(
-        membership=member.membership, status=member.status, blocked=bool(member.blocked_reason),
-        makeups_owed=member.makeups_owed, alert_deadline=member.alert_deadline, delay_until=member.delay_until,
-        refusals=tuple(code for code in (member.refusals or "").split(",") if code),
+        membership=membership, status=status, blocked=bool(blocked_reason), makeups_owed=makeups_owed,
+        alert_deadline=alert_deadline, delay_until=delay_until,
+        refusals=tuple(code for code in (refusals or "").split(",") if code),
     )
+
+
+def standing_of(member: Member) -> el.Standing:
+    return standing(membership=member.membership, status=member.status, blocked_reason=member.blocked_reason,
+                    makeups_owed=member.makeups_owed, alert_deadline=member.alert_deadline, delay_until=member.delay_until,
+                    refusals=member.refusals)
+
+
+def verdict(decision: el.Decision) -> dict:
+    """The answer's part shared by the online answer and the offline card (CONTRACT.md §5)."""
+    return {
+        "can_shop": decision.can_shop,
+        "status": decision.status,
+        "reasons": list(decision.reasons),
+        "warnings": [
+            {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in w.items()} for w in decision.warnings
+        ],
+        "colour": decision.colour,
+    }
 
 
 def answer(holder: Holder, *, now: datetime.datetime) -> dict:
@@ -114,13 +135,7 @@ def answer(holder: Holder, *, now: datetime.datetime) -> dict:
         "display_name": holder.display_name,
         "card_barcode": holder.card_barcode,
         "associate": holder.associate is not None,
-        "can_shop": decision.can_shop,
-        "status": decision.status,
-        "reasons": list(decision.reasons),
-        "warnings": [
-            {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in w.items()} for w in decision.warnings
-        ],
-        "colour": decision.colour,
+        **verdict(decision),
         "message": el.message(decision, holder.display_name),
         "checked_at": now.isoformat(),
     }

@@ -262,7 +262,12 @@ class Member(models.Model):
 
     @property
     def makeups_owed(self) -> int:
-        return max(0, -self.counter_that_applies)
+        return self.owed(self.shift_type, self.counter_standard, self.counter_ftop)
+
+    @classmethod
+    def owed(cls, shift_type: str, counter_standard: int, counter_ftop: int) -> int:
+        """Make-ups owed from the counter that applies to the shift type (also for columns read in bulk)."""
+        return max(0, -(counter_ftop if shift_type == cls.ShiftType.FTOP else counter_standard))
 
     @property
     def can_shop(self) -> bool:
