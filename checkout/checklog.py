@@ -136,10 +136,9 @@ def _flush_at_exit() -> None:
 def record(**fields) -> None:
     """Log one till check: now when inside a transaction or when deferral is off, else deferred."""
     row = TillCheck(**fields)
-    if connection.in_atomic_block or not deferred():
-        if connection.in_atomic_block:
-            row.save(force_insert=True)
-        else:
-            _write([row])
-        return
-    buffer.add(row)
+    if connection.in_atomic_block:
+        row.save(force_insert=True)  # the caller's transaction decides
+    elif not deferred():
+        _write([row])
+    else:
+        buffer.add(row)
