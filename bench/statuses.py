@@ -296,7 +296,10 @@ def _simulate_ftop(h: History, m, away, by_date, registrations, rng, anchor) -> 
 # --- measuring --------------------------------------------------------------------------------
 
 def measure(label: str, call) -> dict:
-    """Seconds, SQL statements, the service's counts, and the time spent in each phase."""
+    """Seconds, SQL statements, the service's counts, the time spent in each phase, and the
+    process's peak memory so far (it only grows: the run that raises it is the one to look at)."""
+    import resource
+
     from django.db import connection
 
     from members import services as member_services
@@ -338,9 +341,10 @@ def measure(label: str, call) -> dict:
         for (module, name), original in originals.items():
             setattr(module, name, original)
     queries = sum(shapes.values())
-    log(f"  {label}: {seconds:.2f} s ({cpu:.2f} s CPU in Python), {queries} queries, {result}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux; the peak so far
+    log(f"  {label}: {seconds:.2f} s ({cpu:.2f} s CPU in Python), {queries} queries, peak {peak_mb:,.0f} MB, {result}")
     return {"label": label, "seconds": seconds, "cpu": cpu, "queries": queries, "result": result, "shapes": shapes,
-            "phases": {k: round(v, 3) for k, v in phases.items()}}
+            "phases": {k: round(v, 3) for k, v in phases.items()}, "peak_mb": peak_mb}
 
 
 def profile(label: str, call, limit: int = 25) -> None:
@@ -489,12 +493,15 @@ def jobs(url: str, want_profile: bool) -> dict:
     end = TODAY + datetime.timedelta(days=DAYS_AHEAD)
     runs.append(measure("generate_shifts 90 days", lambda: services.shifts_generate(start=TODAY, end=end)))
     runs.append(measure("generate_shifts re-run", lambda: services.shifts_generate(start=TODAY, end=end)))
+    # The jobs' peak, read before --profile's breakdown, which loads every member's facts at once
+    # (a diagnostic, not a job: at 100,000 members it alone takes the process to 3 GB).
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     if want_profile:
         next_charges = TODAY + datetime.timedelta(days=28)  # the next cycle start
         profile("update_statuses with the next cycle charges", lambda: services.statuses_update(today=next_charges))
         profile("generate_shifts, the next 90 days", lambda: services.shifts_generate(start=end + ONE_DAY, end=end + datetime.timedelta(days=DAYS_AHEAD)))
         breakdown(next_charges)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+        log(f"  peak memory with the profile and breakdown: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     return {"runs": runs, "peak_mb": peak_mb}
 
 

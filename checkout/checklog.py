@@ -14,13 +14,14 @@ written there and then, so that its transaction decides.
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import threading
 
 from django.conf import settings
 from django.db import connection, transaction
+
+from coopmarket.bulk import copy_insert
 
 from .models import TillCheck
 
@@ -40,19 +41,9 @@ def _write(rows: list[TillCheck]) -> None:
     if connection.vendor != "postgresql":
         TillCheck.objects.bulk_create(rows)
         return
-    fields = [f for f in TillCheck._meta.concrete_fields if not f.primary_key]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(TillCheck._meta.db_table)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_copy_value(f, getattr(row, f.attname)) for f in fields])
-
-
-def _copy_value(field, value):
-    if value is not None and field.get_internal_type() == "JSONField":
-        return json.dumps(value)
-    return value
+        copy_insert(TillCheck, rows)
 
 
 class CheckLogBuffer:

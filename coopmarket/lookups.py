@@ -18,6 +18,10 @@ class AnyOf(Lookup):
         if not values:
             return "1 = 0", list(lhs_params)
         if connection.vendor == "postgresql":
+            if all(type(v) is int for v in values):
+                # Whole numbers (ids) go as one array literal: psycopg adapts a list item by item,
+                # a tenth of a second per batch of ids.
+                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, values)) + "}"]
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 

@@ -82,7 +82,7 @@ class SubscriptionInline(admin.TabularInline):
 # the services: the member page, the shift office, or the actions the shift app adds to this admin.
 RULE_BEARING_FIELDS = [
     "user", "joined_on", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "membership",
-    "status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason",
+    "status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "debt_since", "blocked_reason",
     "left_on", "left_reason", "anonymised_on", "welcomed_on",
 ]
 CONTACT_ADMIN_FIELDS = ["first_name", "last_name", "email", "phone", "address", "postal_code", "city", "birth_date", "notes"]
@@ -108,7 +108,7 @@ class MemberAdmin(admin.ModelAdmin):
         (None, {"fields": ["member_number", "card_barcode", "user", "first_name", "last_name", "email", "phone"]}),
         (_("Address"), {"fields": ["address", "postal_code", "city", "birth_date"]}),
         (_("Membership"), {"fields": ["joined_on", "membership", "shift_type", "low_income", "work_start_date", "work_start_date_manual", "welcomed_on", "left_on", "left_reason", "anonymised_on", "notes"]}),
-        (_("Working status (computed)"), {"fields": ["status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "blocked_reason"]}),
+        (_("Working status (computed)"), {"fields": ["status", "refusals", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "debt_since", "blocked_reason"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -201,6 +201,9 @@ class Member(models.Model):
     counter_ftop = models.IntegerField(_("FTOP counter"), default=0)
     alert_deadline = models.DateField(_("alert deadline"), null=True, blank=True)
     delay_until = models.DateField(_("delay until"), null=True, blank=True)
+    # The day the counter that applies went below zero (the alert episode's start; None when not
+    # negative): with the counters, all the daily job needs to take an FTOP member over a cycle charge.
+    debt_since = models.DateField(_("in debt since"), null=True, blank=True)
     blocked_reason = models.TextField(_("blocked because"), blank=True)
     # Every refusing condition of the status table that holds (DOMAIN.md §6), comma-separated in
     # table order (e.g. "blocked,suspended"): the till lists them all, not only the first match.

@@ -236,7 +236,11 @@ class CounterEvent(AppendOnlyModel):
                 name="one_cycle_charge_per_member_cycle_and_revision",
             ),
         ]
-        indexes = [models.Index(fields=["member", "date"])]
+        indexes = [
+            models.Index(fields=["member", "date"]),
+            # The daily job asks which members were imported (their opening rows): a few rows among millions.
+            models.Index(fields=["member", "date"], condition=Q(kind=st.OPENING), name="counterevent_opening"),
+        ]
 
     def __str__(self):
         return f"{self.date} {self.kind} {self.standard_points:+d}/{self.ftop_points:+d}"

@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from coopmarket import lookups  # noqa: F401  (registers `__any`: batches of ids as one array parameter)
+from coopmarket.bulk import copy_insert
 from coopmarket.errors import RuleViolation
 from members import qualifications as quals
 from members.models import CoopParameters, Member, MemberStateChange, Qualification, ShareSubscription
@@ -279,7 +280,9 @@ def member_status(member: Member, day: datetime.date, *, params: CoopParameters 
     )
 
 
-STORED_FIELDS = ["status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "refusals"]
+STORED_FIELDS = ["status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "refusals", "debt_since"]
+# What the daily job reads of each member it recomputes (not the whole row: names, addresses...).
+JOB_FIELDS = ["pk", "shift_type", "membership", "blocked_reason", "work_start_date", "joined_on", *STORED_FIELDS]
 
 
 def apply_result(member: Member, result: st.StatusResult) -> str | None:
@@ -292,6 +295,7 @@ def apply_result(member: Member, result: st.StatusResult) -> str | None:
     member.alert_deadline = result.alert_deadline if concerned else None
     member.delay_until = result.delay_until
     member.refusals = ",".join(result.refusals)
+    member.debt_since = result.episode_start
     return previous if previous != result.status else None
 
 
@@ -1335,9 +1339,10 @@ def member_reenrol(*, member: Member, today: datetime.date, template: ShiftTempl
 
 # --- the time-driven job ----------------------------------------------------------------------
 
-def _bulk_facts(member_ids=None):
+def _bulk_facts(member_ids=None, *, ledger: bool = True):
     """Every fact the status needs for the members of `member_ids` (or everyone), in a constant
-    number of queries (the ids travel as one array parameter on PostgreSQL)."""
+    number of queries (the ids travel as one array parameter on PostgreSQL); without their ledger
+    rows when `ledger` is false."""
     def by_member(rows):
         grouped: dict[int, list] = {}
         for member_id, item in rows:
@@ -1347,7 +1352,9 @@ def _bulk_facts(member_ids=None):
     def scoped(qs):
         return qs if member_ids is None else qs.filter(member_id__any=member_ids)
 
-    rows = by_member((row[1], row) for row in scoped(CounterEvent.objects.all()).order_by("pk").values_list(*LEDGER_FIELDS).iterator(chunk_size=10000))
+    rows = {}
+    if ledger:
+        rows = by_member((row[1], row) for row in scoped(CounterEvent.objects.all()).order_by("pk").values_list(*LEDGER_FIELDS).iterator(chunk_size=10000))
     leaves = by_member((m, st.Period(a, b)) for m, a, b in scoped(Leave.objects.all()).values_list("member_id", "start", "end"))
     exemptions = by_member((m, st.Period(a, b)) for m, a, b in scoped(Exemption.objects.all()).values_list("member_id", "start", "end"))
     grants = by_member(scoped(Extension.objects.all()).values_list("member_id", "granted_on"))
@@ -1366,6 +1373,18 @@ class Facts:
 
     def events(self, member_id: int) -> list[st.Event]:
         return _events_of(self.rows.get(member_id, []))
+
+    def of(self, member: Member) -> dict:
+        """The status facts besides the ledger of one member of `_members_for_job()` (JOB_FIELDS)."""
+        return {
+            "concerned": member.membership in (Member.Membership.ACTIVE, Member.Membership.UNPAID) and member.has_work_shares,
+            "blocked": bool(member.blocked_reason), "work_start": member.work_start_date,
+            "leaves": self.leaves.get(member.pk, []), "exemptions": self.exemptions.get(member.pk, []),
+            "extension_grants": self.grants.get(member.pk, []),
+        }
+
+    def has_slot(self, member_id: int, day: datetime.date) -> bool:
+        return any(end is None or end >= day for end in self.slots.get(member_id, []))
 
 
 def _members_for_job():
@@ -1386,19 +1405,20 @@ def cycle_starts_to_charge(*, today: datetime.date) -> list[datetime.date]:
     return [d for d in cycle.cycle_starts_between(last_done + datetime.timedelta(days=1), today, anchor)]
 
 
-def _charged_through(members) -> dict[int, datetime.date]:
+def _charged_through(ids) -> dict[int, datetime.date]:
     """Imported members count as charged up to the import date (the day after their opening row)."""
-    rows = (CounterEvent.objects.filter(member_id__in=members.values("pk"), kind=st.OPENING)
-            .values("member_id").annotate(last=Max("date")))
+    rows = (CounterEvent.objects.filter(member_id__any=ids, kind=st.OPENING)
+            .values("member_id").annotate(last=Max("date")).order_by())
     return {row["member_id"]: row["last"] + datetime.timedelta(days=1) for row in rows}
 
 
-def _history_of(members, field: str) -> dict[int, list[tuple[datetime.date, str]]]:
-    rows = MemberStateChange.objects.filter(field=field, member_id__in=members.values("pk")).order_by("id")
-    history: dict[int, list[tuple[datetime.date, str]]] = {}
-    for member_id, day, value in rows.values_list("member_id", "effective_date", "value").iterator(chunk_size=10000):
-        history.setdefault(member_id, []).append((day, value))
-    return history
+def _histories_of(ids) -> dict[str, dict[int, list[tuple[datetime.date, str]]]]:
+    """The dated membership and shift-type histories of the members of `ids`, in one query."""
+    rows = MemberStateChange.objects.filter(field__in=("membership", "shift_type"), member_id__any=ids).order_by("id")
+    histories: dict[str, dict[int, list[tuple[datetime.date, str]]]] = {"membership": {}, "shift_type": {}}
+    for field, member_id, day, value in rows.values_list("field", "member_id", "effective_date", "value").iterator(chunk_size=10000):
+        histories[field].setdefault(member_id, []).append((day, value))
+    return histories
 
 
 CHUNK = 5000  # members per batch of the daily job: memory stays flat whatever the number of members
@@ -1422,11 +1442,13 @@ def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple
     FTOP member who owes them, each from the counter as it stands on its date (that day's shift
     events included), re-resolving any later row it changes; mark the cycle starts processed.
     From the first run on a cycle start D, the stored counters include D's charge. Returns the
-    number of charges and the ids of the members charged (their status is recomputed next).
+    number of charges and the ids of the members charged whose status is to be recomputed next.
 
     With `trust_stored` (the stored counters and unsubscription marks are those of the current
     status computation), a member with nothing dated after a single cycle start is charged from
-    the stored FTOP counter, without reading their ledger: the common case, at any size."""
+    the stored FTOP counter, without reading their ledger: the common case, at any size. When the
+    charge is their newest row and leaves their status as it was, their stored standing is moved
+    forward at once (see `_settle`), and they are not among the members returned."""
     starts = cycle_starts_to_charge(today=today)
     if not starts:
         return 0, set()
@@ -1437,29 +1459,36 @@ def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple
         Q(shift_type=Member.ShiftType.FTOP) | Q(pk__in=ftop_lately.values("member_id"))
     )
     charged: set[int] = set()
+    settled: set[int] = set()
     per_start = dict.fromkeys(starts, 0)
+    now = datetime.datetime.now(tz=coop_zone())
     for ids in _chunks(candidates):
         # One short transaction per chunk (the till keeps reading and writing meanwhile). A run cut
         # short leaves whole chunks charged: the rerun skips the charges already written.
         with transaction.atomic():
-            chunk = Member.objects.filter(pk__any=ids)
-            members = list(chunk.only("pk", "shift_type", "counter_ftop"))
-            memberships, shift_types = _history_of(chunk, "membership"), _history_of(chunk, "shift_type")
+            members = list(_members_for_job().filter(pk__any=ids).only(*JOB_FIELDS))
+            histories = _histories_of(ids)
             done = set(CounterEvent.objects.filter(member_id__any=ids, kind=st.CYCLE_CHARGE, cycle_start__in=starts)
                        .values_list("member_id", "cycle_start"))
-            judge = {"memberships": memberships, "shift_types": shift_types, "charged_through": _charged_through(chunk),
+            judge = {"memberships": histories["membership"], "shift_types": histories["shift_type"], "charged_through": _charged_through(ids),
                      "done": done}
             slow = members
             if trust_stored and len(starts) == 1:
-                later = set(CounterEvent.objects.filter(member_id__any=ids, date__gt=starts[0]).values_list("member_id", flat=True))
+                start = starts[0]
+                dated = CounterEvent.objects.filter(member_id__any=ids, date__gte=start).order_by().values_list("member_id", "date").distinct()
+                later, on_start = set(), set()
+                for member_id, day in dated:
+                    (later if day > start else on_start).add(member_id)
                 slow = [m for m in members if m.pk in later]
-                _charge_from_stored([m for m in members if m.pk not in later and (m.pk, starts[0]) not in done], starts[0],
-                                    judge=judge, rules=r, charged=charged, per_start=per_start)
+                settled |= _charge_from_stored(
+                    [m for m in members if m.pk not in later and (m.pk, start) not in done], start, judge=judge, rules=r,
+                    charged=charged, per_start=per_start, today=today, now=now, quiet=set(ids) - later - on_start,
+                )
             if slow:
                 _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
     for start in starts:
         CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
-    return sum(per_start.values()), charged
+    return sum(per_start.values()), charged - settled
 
 
 def _owes(member: Member, start: datetime.date, *, judge: dict, leaves, exemptions, events, rules: st.Rules) -> bool:
@@ -1470,26 +1499,26 @@ def _owes(member: Member, start: datetime.date, *, judge: dict, leaves, exemptio
     )
 
 
-def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, rules, charged, per_start) -> None:
+def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, rules, charged, per_start,
+                        today: datetime.date, now: datetime.datetime, quiet: set[int]) -> set[int]:
     """Members with nothing dated after the cycle start: the FTOP counter just before the charge
     is the stored one, and the charge comes last in their ledger (nothing to re-resolve).
-    Unsubscription in the window is read from the unsubscription and re-enrolment rows."""
+    Unsubscription in the window is read from the unsubscription and re-enrolment rows.
+    For the `quiet` ones (nothing dated on the cycle start either: the charge is alone on its
+    date), the stored standing is moved forward in the same transaction where `_settle` can;
+    returns the ids of those."""
     if not members:
-        return
+        return set()
     ids = [m.pk for m in members]
-    periods = {}
-    for model in (Leave, Exemption):
-        periods[model] = {}
-        for member_id, a, b in model.objects.filter(member_id__any=ids).values_list("member_id", "start", "end"):
-            periods[model].setdefault(member_id, []).append(st.Period(a, b))
+    facts = _bulk_facts(ids, ledger=False)
     marks: dict[int, list[st.Event]] = {}
     rows = CounterEvent.objects.filter(member_id__any=ids, kind__in=(st.UNSUBSCRIBED_MARK, st.REENROL), reversed_by__isnull=True)
     for pk, member_id, date, kind in rows.order_by("pk").values_list("pk", "member_id", "date", "kind"):
         marks.setdefault(member_id, []).append(st.Event(date, kind, seq=pk))
     label = _("Cycle charge")
-    new_rows = []
+    new_rows, settled = [], []
     for member in members:
-        if not _owes(member, start, judge=judge, leaves=periods[Leave], exemptions=periods[Exemption],
+        if not _owes(member, start, judge=judge, leaves=facts.leaves, exemptions=facts.exemptions,
                      events=marks.get(member.pk, []), rules=rules):
             continue
         (_kind, d_std, d_ftop), = st.resolve(st.CYCLE_CHARGE, shift_type=st.FTOP, standard=0, ftop=member.counter_ftop, rules=rules)
@@ -1497,7 +1526,44 @@ def _charge_from_stored(members: list[Member], start: datetime.date, *, judge, r
                                      ftop_points=d_ftop, cycle_start=start, reason=label))
         charged.add(member.pk)
         per_start[start] += 1
-    CounterEvent.objects.bulk_create(new_rows, batch_size=2000)
+        if member.pk in quiet and _settle(member, start, (d_std, d_ftop), today=today, facts=facts, rules=rules):
+            member.updated_at = now
+            settled.append(member)
+    copy_insert(CounterEvent, new_rows)
+    _write_stored(settled, now)
+    return {m.pk for m in settled}
+
+
+def _settle(member: Member, start: datetime.date, points: tuple[int, int], *, today: datetime.date, facts: Facts,
+            rules: st.Rules) -> bool:
+    """Move the stored standing of a member forward by a cycle charge that is alone on the newest
+    date of their ledger, without replaying the ledger; False (and the member untouched) where
+    only the full replay can.
+
+    Exact for an FTOP member who is neither unsubscribed nor outside the working rules: the replay
+    then carries nothing into the charge's date but the two counters and the day the counter went
+    below zero (`debt_since`; the miss streak and the last re-enrolment only count for standard
+    members). So the ledger is summed up to one opening row on that day (or the day before the
+    charge), the charge follows, and the same status rules run on those two rows. Only a status
+    the charge leaves unchanged is settled here: a change is dated from the whole history, and an
+    unsubscription writes its mark, in the full recomputation."""
+    refusals = member.refusals.split(",") if member.refusals else []
+    if (member.shift_type != Member.ShiftType.FTOP or member.status in (st.NOT_CONCERNED, st.UNSUBSCRIBED)
+            or st.UNSUBSCRIBED in refusals or (member.counter_ftop < 0) != (member.debt_since is not None)
+            or (member.debt_since is not None and member.debt_since >= start)):
+        return False
+    d_std, d_ftop = points
+    summed_on = member.debt_since or start - datetime.timedelta(days=1)
+    # An opening row sets the counters without crossing the unsubscription threshold (the stored
+    # status says whether that happened); a negative one opens the episode on its date.
+    summed = [st.Event(summed_on, st.OPENING, member.counter_standard, member.counter_ftop, seq=1),
+              st.Event(start, st.CYCLE_CHARGE, d_std, d_ftop, seq=2)]
+    result = st.compute(day=today, shift_type=member.shift_type, events=summed, rules=rules,
+                        has_slot=facts.has_slot(member.pk, today), **facts.of(member))
+    if result.status != member.status or result.unsubscribed:
+        return False
+    apply_result(member, result)
+    return True
 
 
 def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, judge, rules, charged, per_start) -> None:
@@ -1536,43 +1602,46 @@ def _charge_from_ledgers(members: list[Member], starts: list[datetime.date], *, 
 
 
 def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
-    """Save the stored status fields of many members: one `UPDATE ... FROM (VALUES ...)` per
-    1,000 rows (Django's bulk_update builds a CASE per row and field, seconds for thousands)."""
+    """Save the stored status fields of many members. On PostgreSQL, one `UPDATE ... FROM UNNEST`
+    of one array per column (a statement with thousands of placeholders took longer to split and
+    parse than to run); elsewhere `UPDATE ... FROM (VALUES ...)` per 1,000 rows (Django's
+    bulk_update builds a CASE per row and field, seconds for thousands)."""
     if not changed:
         return
     table = connection.ops.quote_name(Member._meta.db_table)
-    pg = connection.vendor == "postgresql"
-    casts = ("::bigint", "::varchar", "::integer", "::integer", "::date", "::date", "::varchar") if pg else ("",) * 7
-    row_sql = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    columns = ("id", "status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "refusals", "debt_since")
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])
     stamp = connection.ops.adapt_datetimefield_value(now)
+    size = 5000 if connection.vendor == "postgresql" else 1000
     with connection.cursor() as cursor:
-        for start in range(0, len(changed), 1000):
-            batch = changed[start:start + 1000]
-            params = [v for m in batch for v in (m.pk, m.status, m.counter_standard, m.counter_ftop, m.alert_deadline, m.delay_until, m.refusals)]
+        for start in range(0, len(changed), size):
+            rows = [(m.pk, m.status, m.counter_standard, m.counter_ftop, m.alert_deadline, m.delay_until, m.refusals, m.debt_since)
+                    for m in changed[start:start + size]]
+            if connection.vendor == "postgresql":
+                types = ("bigint", "varchar", "integer", "integer", "date", "date", "varchar", "date")
+                source = f"UNNEST({', '.join(f'%s::{t}[]' for t in types)})"
+                params = [list(column) for column in zip(*rows, strict=True)]
+            else:
+                source = f"(VALUES {', '.join(['(' + ', '.join(['%s'] * len(columns)) + ')'] * len(rows))})"
+                params = [v for row in rows for v in row]
             cursor.execute(
-                f"WITH v(id, status, cs, cf, ad, du, rf) AS (VALUES {', '.join([row_sql] * len(batch))}) "
-                f"UPDATE {table} SET status = v.status, counter_standard = v.cs, counter_ftop = v.cf, "
-                f"alert_deadline = v.ad, delay_until = v.du, refusals = v.rf, updated_at = %s FROM v WHERE {table}.id = v.id",
+                f"WITH v({', '.join(columns)}) AS (SELECT * FROM {source}) "
+                f"UPDATE {table} SET {assignments}, updated_at = %s FROM v WHERE {table}.id = v.id",
                 [*params, stamp],
             )
 
 
 def _recompute_chunk(ids: list[int], *, today: datetime.date, cause: str, r: st.Rules, now: datetime.datetime) -> int:
     """Recompute and store the statuses of one batch of members, in one short transaction."""
-    chunk = _members_for_job().filter(pk__any=ids)
+    chunk = _members_for_job().filter(pk__any=ids).only(*JOB_FIELDS)
     facts = _bulk_facts(ids)
     changed, history, marks, unsubscribed_with_slot = [], [], [], []
     for member in chunk:
         member_slots = facts.slots.get(member.pk, [])
-        member_facts = {
-            "concerned": member.membership in (Member.Membership.ACTIVE, Member.Membership.UNPAID) and member.has_work_shares,
-            "blocked": bool(member.blocked_reason), "work_start": member.work_start_date,
-            "leaves": facts.leaves.get(member.pk, []), "exemptions": facts.exemptions.get(member.pk, []),
-            "extension_grants": facts.grants.get(member.pk, []),
-        }
+        member_facts = facts.of(member)
         events = facts.events(member.pk)
         result = st.compute(day=today, shift_type=member.shift_type, events=events, rules=r,
-                            has_slot=any(end is None or end >= today for end in member_slots), **member_facts)
+                            has_slot=facts.has_slot(member.pk, today), **member_facts)
         before = tuple(getattr(member, f) for f in STORED_FIELDS)
         previous = apply_result(member, result)
         if tuple(getattr(member, f) for f in STORED_FIELDS) != before:
@@ -1619,7 +1688,7 @@ def statuses_recompute_all(*, today: datetime.date, cause: str, member_ids: set[
 
 # The version of the stored-status computation. A run that finds an older (or no) mark recomputes
 # every member once, so stored fields added by a new version (e.g. `refusals`) are filled.
-STATUS_ENGINE = "status-engine-2"
+STATUS_ENGINE = "status-engine-3"  # 3: debt_since
 
 
 def members_changing_by_time(*, since: datetime.date, today: datetime.date) -> set[int]:

@@ -11,7 +11,7 @@ import pytest
 from members.models import Member
 from members.tests.factories import active_member
 from shifts import services
-from shifts.models import StatusChange
+from shifts.models import CounterEvent, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,57 @@ def test_a_charge_run_cut_short_is_finished_by_the_rerun_without_charging_twice(
     written = list(CounterEvent.objects.filter(kind="cycle_start", date=cycle_start).values_list("member_id", "ftop_points"))
     assert set(written) == expected and len(written) == len(expected)  # nobody charged twice
     assert count == len(expected) - len(first_part)
+
+
+def test_a_charge_that_leaves_the_status_as_it_was_is_settled_without_replaying_the_ledger(monkeypatch):
+    """On a cycle start, an FTOP member whose charge is alone on the newest date of their ledger,
+    whose counter was not negative and whose status the charge leaves unchanged has their stored
+    standing moved forward with the charge, without their ledger being read (issue 16: the
+    cycle-start day at 100,000 members); every other member is recomputed from the ledger. Either
+    way, what is stored is what a full recomputation gives."""
+    long_ago, eve, cycle_start = D(2026, 1, 5), D(2026, 3, 1), D(2026, 3, 2)
+    people = {name: active_member(today=long_ago, shift_type="ftop", email=f"{name}@example.org")
+              for name in ("banked", "blocked", "on_leave", "granted", "busy_today", "into_debt", "in_debt", "crossing")}
+    # Each is charged once on 02-02 by the first run (on the eve), then on 03-02.
+    for name, points in (("banked", 3), ("blocked", 2), ("on_leave", 3), ("granted", 1), ("busy_today", 2), ("into_debt", 1),
+                         ("in_debt", -1), ("crossing", -5)):
+        if points:
+            services.correction_write(member=people[name], counter="ftop", points=points, reason="x", today=D(2026, 1, 10))
+    services.member_block(member=people["blocked"], reason="rude", today=D(2026, 2, 1))
+    services.leave_create(member=people["on_leave"], start=D(2026, 2, 20), end=D(2026, 3, 20), reason="trip", today=D(2026, 2, 10),
+                          now=datetime.datetime.combine(D(2026, 2, 10), T(9), tzinfo=PARIS))
+    services.correction_write(member=people["granted"], counter="ftop", points=-2, reason="x", today=D(2026, 1, 20))
+    services.extension_grant(member=people["granted"], reason="illness", today=D(2026, 1, 21))
+    services.correction_write(member=people["granted"], counter="ftop", points=3, reason="made up", today=D(2026, 2, 1))
+    services.statuses_update(today=eve)
+    services.correction_write(member=people["busy_today"], counter="ftop", points=1, reason="x", today=cycle_start)
+    replayed: set[int] = set()
+    real = services._bulk_facts
+
+    def recording(member_ids=None, *, ledger=True):
+        if ledger:
+            replayed.update(member_ids or ())
+        return real(member_ids, ledger=ledger)
+
+    monkeypatch.setattr(services, "_bulk_facts", recording)
+
+    result = services.statuses_update(today=cycle_start)
+
+    ids = {name: m.pk for name, m in people.items()}
+    charged = set(CounterEvent.objects.filter(kind="cycle_start", date=cycle_start).values_list("member_id", flat=True))
+    assert {ids[n] for n in ("banked", "blocked", "granted", "busy_today", "into_debt", "in_debt", "crossing")} <= charged
+    assert result["cycle_charges"] == len(charged)
+    settled = charged - replayed
+    # In debt since 01-10 and suspended before and after: `debt_since` carries the alert episode over.
+    assert {ids[n] for n in ("banked", "blocked", "granted", "in_debt")} <= settled
+    # A shift event on the cycle start, a charge that opens an alert, one that crosses the
+    # unsubscription threshold: the full replay.
+    assert {ids[n] for n in ("busy_today", "into_debt", "crossing")} <= replayed
+    assert stored() == full_recompute(cycle_start)
+    banked = Member.objects.get(pk=ids["banked"])
+    assert (banked.status, banked.counter_ftop) == ("up_to_date", 1)
+    assert Member.objects.get(pk=ids["into_debt"]).status == "alert"
+    assert Member.objects.get(pk=ids["crossing"]).status == "unsubscribed"
+    in_debt = Member.objects.get(pk=ids["in_debt"])
+    assert (in_debt.status, in_debt.debt_since) == ("suspended", D(2026, 1, 10))
+    assert Member.objects.get(pk=ids["blocked"]).status == "blocked"
