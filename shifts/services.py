@@ -1437,12 +1437,13 @@ def cycle_charges_write(*, today: datetime.date) -> int:
     return _charges_write(today=today)[0]
 
 
-def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple[int, set[int]]:
+def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple[int, set[int], set[int]]:
     """Write the charges of the cycle starts to process (see `cycle_starts_to_charge`) for every
     FTOP member who owes them, each from the counter as it stands on its date (that day's shift
     events included), re-resolving any later row it changes; mark the cycle starts processed.
     From the first run on a cycle start D, the stored counters include D's charge. Returns the
-    number of charges and the ids of the members charged whose status is to be recomputed next.
+    number of charges, the ids of the members charged whose status is to be recomputed next, and
+    the ids of every member charged.
 
     With `trust_stored` (the stored counters and unsubscription marks are those of the current
     status computation), a member with nothing dated after a single cycle start is charged from
@@ -1451,7 +1452,7 @@ def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple
     forward at once (see `_settle`), and they are not among the members returned."""
     starts = cycle_starts_to_charge(today=today)
     if not starts:
-        return 0, set()
+        return 0, set(), set()
     r = rules()
     window_first = min(starts) - datetime.timedelta(days=r.charge_window_days)
     ftop_lately = MemberStateChange.objects.filter(field="shift_type", value=Member.ShiftType.FTOP, effective_date__gte=window_first)
@@ -1488,7 +1489,7 @@ def _charges_write(*, today: datetime.date, trust_stored: bool = False) -> tuple
                 _charge_from_ledgers(slow, starts, judge=judge, rules=r, charged=charged, per_start=per_start)
     for start in starts:
         CycleStartProcessed.objects.get_or_create(cycle_start=start, defaults={"charges": per_start[start]})
-    return sum(per_start.values()), charged - settled
+    return sum(per_start.values()), charged - settled, charged
 
 
 def _owes(member: Member, start: datetime.date, *, judge: dict, leaves, exemptions, events, rules: st.Rules) -> bool:
@@ -1729,15 +1730,22 @@ def statuses_update(*, today: datetime.date, full: bool = False) -> dict[str, in
         run = JobRun.objects.filter(name="update_statuses").first()
         engine = JobRun.objects.filter(name=STATUS_ENGINE).exists()
         last = run.last_date if run else None
-        charges, charged = _charges_write(today=today, trust_stored=engine and last is not None and today >= last)
+        charges, to_recompute, charged = _charges_write(today=today, trust_stored=engine and last is not None and today >= last)
+        everyone = full or last is None or today < last or not engine
+        targets = None
+        if not everyone:
+            # With the members a run that stopped before its recomputation had charged (their
+            # charges are dated after the last completed run; this run does not charge them again).
+            earlier = set(CounterEvent.objects.filter(kind=st.CYCLE_CHARGE, date__gt=last, date__lte=today)
+                          .values_list("member_id", flat=True)) - charged
+            targets = members_changing_by_time(since=last, today=today) | to_recompute | earlier
+        statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), member_ids=targets)
+        # The run counts as done only now: a run that stops before this point is done again.
         if run is None:
             JobRun.objects.create(name="update_statuses", last_date=today)
         elif today > run.last_date:
             run.last_date = today
             run.save(update_fields=["last_date", "updated_at"])
-        everyone = full or last is None or today < last or not engine
-        targets = None if everyone else members_changing_by_time(since=last, today=today) | charged
-        statuses = statuses_recompute_all(today=today, cause=_("Daily status update"), member_ids=targets)
         if everyone:
             JobRun.objects.update_or_create(name=STATUS_ENGINE, defaults={"last_date": today})
     return {"memberships": memberships, "cycle_charges": charges, "statuses": statuses}

@@ -166,7 +166,7 @@ def test_a_charge_run_cut_short_is_finished_by_the_rerun_without_charging_twice(
     assert not CycleStartProcessed.objects.filter(cycle_start=cycle_start).exists()
     monkeypatch.setattr(services, "_charge_from_stored" if trust_stored else "_charge_from_ledgers", real)
 
-    count, _charged = services._charges_write(today=cycle_start, trust_stored=trust_stored)
+    count, _to_recompute, _charged = services._charges_write(today=cycle_start, trust_stored=trust_stored)
 
     written = list(CounterEvent.objects.filter(kind="cycle_start", date=cycle_start).values_list("member_id", "ftop_points"))
     assert set(written) == expected and len(written) == len(expected)  # nobody charged twice
@@ -225,3 +225,32 @@ def test_a_charge_that_leaves_the_status_as_it_was_is_settled_without_replaying_
     in_debt = Member.objects.get(pk=ids["in_debt"])
     assert (in_debt.status, in_debt.debt_since) == ("suspended", D(2026, 1, 10))
     assert Member.objects.get(pk=ids["blocked"]).status == "blocked"
+
+
+@pytest.mark.parametrize("trust_stored", [True, False])
+def test_after_a_run_cut_short_the_rerun_stores_the_standing_of_the_members_charged_before_the_cut(coop, monkeypatch, trust_stored):
+    """The members charged in the chunks that committed before a run stopped are recomputed by
+    the rerun, although it does not charge them again: their stored counters include the charge."""
+    services.statuses_update(today=START)
+    for offset in range(1, 10):
+        services.statuses_update(today=START + datetime.timedelta(days=offset))
+    cycle_start = D(2026, 3, 2)
+    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(services, "_settle", lambda *args, **kwargs: False)  # every charged member awaits recomputation
+    real = services.statuses_recompute_all
+
+    def stopped(**kwargs):
+        raise RuntimeError("the job was stopped")
+
+    monkeypatch.setattr(services, "statuses_recompute_all", stopped)
+    with pytest.raises(RuntimeError):
+        services.statuses_update(today=cycle_start)  # every charge written, no status recomputed
+    monkeypatch.setattr(services, "statuses_recompute_all", real)
+    if not trust_stored:
+        from shifts.models import JobRun
+
+        JobRun.objects.filter(name=services.STATUS_ENGINE).delete()  # the rerun reads every ledger
+
+    services.statuses_update(today=cycle_start)
+
+    assert stored() == full_recompute(cycle_start)
