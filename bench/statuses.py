@@ -295,11 +295,26 @@ def _simulate_ftop(h: History, m, away, by_date, registrations, rng, anchor) -> 
 
 # --- measuring --------------------------------------------------------------------------------
 
+def peak_mb() -> float:
+    """This process's peak resident memory in MB. On Linux, VmHWM of /proc/self/status: it starts
+    afresh with the program. (getrusage's ru_maxrss does not: it is kept across fork and exec, so
+    the jobs process started by the seeding process reported the seed's 3 GB as its own.)"""
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, kB elsewhere
+
+
 def measure(label: str, call) -> dict:
     """Seconds, SQL statements, the service's counts, the time spent in each phase, and the
     process's peak memory so far (it only grows: the run that raises it is the one to look at)."""
-    import resource
-
     from django.db import connection
 
     from members import services as member_services
@@ -341,10 +356,10 @@ def measure(label: str, call) -> dict:
         for (module, name), original in originals.items():
             setattr(module, name, original)
     queries = sum(shapes.values())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux; the peak so far
-    log(f"  {label}: {seconds:.2f} s ({cpu:.2f} s CPU in Python), {queries} queries, peak {peak_mb:,.0f} MB, {result}")
+    peak = peak_mb()  # the peak so far
+    log(f"  {label}: {seconds:.2f} s ({cpu:.2f} s CPU in Python), {queries} queries, peak {peak:,.0f} MB, {result}")
     return {"label": label, "seconds": seconds, "cpu": cpu, "queries": queries, "result": result, "shapes": shapes,
-            "phases": {k: round(v, 3) for k, v in phases.items()}, "peak_mb": peak_mb}
+            "phases": {k: round(v, 3) for k, v in phases.items()}, "peak_mb": peak}
 
 
 def profile(label: str, call, limit: int = 25) -> None:
@@ -482,8 +497,6 @@ def child(count: int, want_profile: bool) -> dict:
 
 def jobs(url: str, want_profile: bool) -> dict:
     """The timed runs, in a process that did nothing else: its peak resident memory is the jobs'."""
-    import resource
-
     _django(url)
     from shifts import services
 
@@ -496,15 +509,15 @@ def jobs(url: str, want_profile: bool) -> dict:
     runs.append(measure("generate_shifts 90 days", lambda: services.shifts_generate(start=TODAY, end=end)))
     runs.append(measure("generate_shifts re-run", lambda: services.shifts_generate(start=TODAY, end=end)))
     # The jobs' peak, read before --profile's breakdown, which loads every member's facts at once
-    # (a diagnostic, not a job: at 100,000 members it alone takes the process to 3 GB).
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    # (a diagnostic, not a job).
+    peak = peak_mb()
     if want_profile:
         next_charges = TODAY + datetime.timedelta(days=28)  # the next cycle start
         profile("update_statuses with the next cycle charges", lambda: services.statuses_update(today=next_charges))
         profile("generate_shifts, the next 90 days", lambda: services.shifts_generate(start=end + ONE_DAY, end=end + datetime.timedelta(days=DAYS_AHEAD)))
         breakdown(next_charges)
-        log(f"  peak memory with the profile and breakdown: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-    return {"runs": runs, "peak_mb": peak_mb}
+        log(f"  peak memory with the profile and breakdown: {peak_mb():,.0f} MB")
+    return {"runs": runs, "peak_mb": peak}
 
 
 # --- the report -------------------------------------------------------------------------------
