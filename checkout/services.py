@@ -51,13 +51,7 @@ def find_holder(code: str) -> Holder | None:
     card = card_code(code)
     if card is not None:
         def associate_holder() -> Holder | None:
-            # A current associate, or one whose holder left: they get the holder's red `left_coop`.
-            associate = (
-                Associate.objects.select_related("member").only(
-                    "id", "card_barcode", "first_name", "last_name", "member_id", *(f"member__{f}" for f in MEMBER_FIELDS))
-                .filter(Q(removed_on__isnull=True) | Q(member__membership=Member.Membership.LEFT), card_barcode=card).first()
-            )
-            return Holder(associate.member, associate) if associate else None
+            return _associate_holder(card)
 
         def member_holder() -> Holder | None:
             member = _member_where("card_barcode", card)
@@ -96,6 +90,39 @@ def _member_where(column: str, value) -> Member | None:
         cursor.execute(_member_sql(column), [value])
         row = cursor.fetchone()
     return Member.from_db(connection.alias, _member_columns(), row) if row else None
+
+
+ASSOCIATE_FIELDS = ("id", "member_id", "card_barcode", "first_name", "last_name")
+
+
+@functools.cache
+def _associate_columns() -> tuple[str, ...]:
+    return tuple(f.attname for f in Associate._meta.concrete_fields if f.attname in ASSOCIATE_FIELDS)
+
+
+@functools.cache
+def _associate_sql() -> str:
+    q = connection.ops.quote_name
+    associate = [q(Associate._meta.get_field(name).column) for name in _associate_columns()]
+    member = [q(Member._meta.get_field(name).column) for name in _member_columns()]
+    return (f"SELECT {', '.join(f'a.{c}' for c in associate)}, {', '.join(f'm.{c}' for c in member)} "
+            f"FROM {q(Associate._meta.db_table)} a JOIN {q(Member._meta.db_table)} m ON m.{q('id')} = a.{q('member_id')} "
+            f"WHERE a.{q('card_barcode')} = %s AND (a.{q('removed_on')} IS NULL OR m.{q('membership')} = %s) LIMIT 1")
+
+
+def _associate_holder(card: str) -> Holder | None:
+    """A current associate by card, or one whose holder left (they get the holder's red
+    `left_coop`), with the holder's standing: one prepared statement, like `_member_where`."""
+    with connection.cursor() as cursor:
+        cursor.execute(_associate_sql(), [card, Member.Membership.LEFT.value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_associate_columns())
+    member = Member.from_db(connection.alias, _member_columns(), row[split:])
+    associate = Associate.from_db(connection.alias, _associate_columns(), row[:split])
+    associate.member = member
+    return Holder(member, associate)
 
 
 def standing(*, membership: str, status: str, blocked_reason: str, makeups_owed: int, alert_deadline, delay_until,
