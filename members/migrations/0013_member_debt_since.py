@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0013_member_fillfactor'),
+        ('members', '0012_trust_parameters'),
     ]
 
     operations = [
