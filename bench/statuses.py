@@ -379,7 +379,7 @@ def profile(label: str, call, limit: int = 25) -> None:
 def breakdown(day: datetime.date) -> None:
     """Where statuses_recompute_all spends its time, piece by piece, and what writing the stored
     statuses costs with bulk_update against plainer statements (each write rolled back)."""
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from members.models import Member
     from shifts import services
@@ -394,16 +394,11 @@ def breakdown(day: datetime.date) -> None:
     log("\n--- breakdown of statuses_recompute_all and of the stored-status write ---")
     facts = clock("_bulk_facts() (every counter event, leave, exemption, grant, slot)", services._bulk_facts)
     members = clock("members with their work-shares flag", lambda: list(services._members_for_job()))
-    events, leaves, exemptions, grants, slots = facts
     r = services.rules()
 
     def compute_all():
-        return [st.compute(
-            day=day, shift_type=m.shift_type, events=events.get(m.pk, []), concerned=m.has_work_shares,
-            blocked=bool(m.blocked_reason), has_slot=any(e is None or e >= day for e in slots.get(m.pk, [])),
-            work_start=m.work_start_date, leaves=leaves.get(m.pk, []), exemptions=exemptions.get(m.pk, []),
-            extension_grants=grants.get(m.pk, []), rules=r,
-        ) for m in members]
+        return [st.compute(day=day, shift_type=m.shift_type, events=facts.events(m.pk), has_slot=facts.has_slot(m.pk, day),
+                           rules=r, **facts.of(m)) for m in members]
     clock(f"status.compute for {len(members):,} members", compute_all)
     ftop = [m for m in members if m.shift_type == "ftop"][:2000]
     for m in ftop:
@@ -416,7 +411,7 @@ def breakdown(day: datetime.date) -> None:
             transaction.set_rollback(True)
 
     n = len(ftop)
-    clock(f"bulk_update {n:,} rows x {len(fields)} fields, batch 1000 (as now)", lambda: rolled_back(lambda: Member.objects.bulk_update(ftop, fields, batch_size=1000)))
+    clock(f"bulk_update {n:,} rows x {len(fields)} fields, batch 1000", lambda: rolled_back(lambda: Member.objects.bulk_update(ftop, fields, batch_size=1000)))
     clock(f"bulk_update {n:,} rows, batch 100", lambda: rolled_back(lambda: Member.objects.bulk_update(ftop, fields, batch_size=100)))
 
     def one_update_per_row():
@@ -432,21 +427,8 @@ def breakdown(day: datetime.date) -> None:
             Member.objects.filter(pk__in=ids).update(**dict(zip(services.STORED_FIELDS, values, strict=True)))
         log(f"    ({len(groups)} distinct value tuples)")
     clock("one UPDATE per distinct (status, counters, dates) tuple", lambda: rolled_back(grouped))
-    if connection.vendor == "postgresql":
-        def values_join():
-            table = Member._meta.db_table
-            cols = ", ".join(f"{f} = v.{f}" for f in services.STORED_FIELDS)
-            with connection.cursor() as cursor:
-                for start in range(0, n, 1000):
-                    batch = ftop[start:start + 1000]
-                    rows = ", ".join(["(%s, %s, %s, %s, %s::date, %s::date)"] * len(batch))
-                    params = [x for m in batch for x in (m.pk, m.status, m.counter_standard, m.counter_ftop, m.alert_deadline, m.delay_until)]
-                    cursor.execute(
-                        f"UPDATE {table} AS m SET {cols}, updated_at = now() FROM (VALUES {rows}) "
-                        f"AS v(id, status, counter_standard, counter_ftop, alert_deadline, delay_until) WHERE m.id = v.id",
-                        params,
-                    )
-        clock("UPDATE ... FROM (VALUES ...) per 1,000 rows (PostgreSQL)", lambda: rolled_back(values_join))
+    now = datetime.datetime.now(tz=services.coop_zone())
+    clock("services._write_stored (what the job does)", lambda: rolled_back(lambda: services._write_stored(ftop, now)))
 
 
 def _django(url: str) -> None:

@@ -1609,17 +1609,19 @@ def _write_stored(changed: list[Member], now: datetime.datetime) -> None:
     bulk_update builds a CASE per row and field, seconds for thousands)."""
     if not changed:
         return
-    table = connection.ops.quote_name(Member._meta.db_table)
-    columns = ("id", "status", "counter_standard", "counter_ftop", "alert_deadline", "delay_until", "refusals", "debt_since")
+    q = connection.ops.quote_name
+    table = q(Member._meta.db_table)
+    fields = [Member._meta.pk, *(Member._meta.get_field(name) for name in STORED_FIELDS)]
+    columns = [q(f.column) for f in fields]
     assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])
     stamp = connection.ops.adapt_datetimefield_value(now)
     size = 5000 if connection.vendor == "postgresql" else 1000
     with connection.cursor() as cursor:
         for start in range(0, len(changed), size):
-            rows = [(m.pk, m.status, m.counter_standard, m.counter_ftop, m.alert_deadline, m.delay_until, m.refusals, m.debt_since)
-                    for m in changed[start:start + size]]
+            rows = [tuple(getattr(m, f.attname) for f in fields) for m in changed[start:start + size]]
             if connection.vendor == "postgresql":
-                types = ("bigint", "varchar", "integer", "integer", "date", "date", "varchar", "date")
+                # Each array typed as its column, without a length (varchar(16)[] -> varchar[]).
+                types = [f.db_type(connection).split("(")[0] for f in fields]
                 source = f"UNNEST({', '.join(f'%s::{t}[]' for t in types)})"
                 params = [list(column) for column in zip(*rows, strict=True)]
             else:

@@ -175,18 +175,18 @@ def test_a_charge_run_cut_short_is_finished_by_the_rerun_without_charging_twice(
 
 def test_a_charge_that_leaves_the_status_as_it_was_is_settled_without_replaying_the_ledger(monkeypatch):
     """On a cycle start, an FTOP member whose charge is alone on the newest date of their ledger,
-    whose counter was not negative and whose status the charge leaves unchanged has their stored
-    standing moved forward with the charge, without their ledger being read (issue 16: the
-    cycle-start day at 100,000 members); every other member is recomputed from the ledger. Either
-    way, what is stored is what a full recomputation gives."""
+    who is not unsubscribed and whose status the charge leaves unchanged (in debt or not: the
+    stored `debt_since` carries the alert episode) has their stored standing moved forward with
+    the charge, without their ledger being read (issue 16: the cycle-start day at 100,000
+    members); every other member is recomputed from the ledger. Either way, what is stored is
+    what a full recomputation gives."""
     long_ago, eve, cycle_start = D(2026, 1, 5), D(2026, 3, 1), D(2026, 3, 2)
     people = {name: active_member(today=long_ago, shift_type="ftop", email=f"{name}@example.org")
               for name in ("banked", "blocked", "on_leave", "granted", "busy_today", "into_debt", "in_debt", "crossing")}
     # Each is charged once on 02-02 by the first run (on the eve), then on 03-02.
     for name, points in (("banked", 3), ("blocked", 2), ("on_leave", 3), ("granted", 1), ("busy_today", 2), ("into_debt", 1),
                          ("in_debt", -1), ("crossing", -5)):
-        if points:
-            services.correction_write(member=people[name], counter="ftop", points=points, reason="x", today=D(2026, 1, 10))
+        services.correction_write(member=people[name], counter="ftop", points=points, reason="x", today=D(2026, 1, 10))
     services.member_block(member=people["blocked"], reason="rude", today=D(2026, 2, 1))
     services.leave_create(member=people["on_leave"], start=D(2026, 2, 20), end=D(2026, 3, 20), reason="trip", today=D(2026, 2, 10),
                           now=datetime.datetime.combine(D(2026, 2, 10), T(9), tzinfo=PARIS))
