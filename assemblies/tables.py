@@ -5,6 +5,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from coopmarket.tables import DateColumn, DateTimeColumn
 from members.models import Member
 
 from .models import Assembly
@@ -25,11 +26,11 @@ def state_of(assembly: Assembly) -> str:
 
 
 class AssemblyTable(tables.Table):
-    starts_at = tables.DateTimeColumn(verbose_name=_("Date"), format="SHORT_DATETIME_FORMAT")
+    starts_at = DateTimeColumn(verbose_name=_("Date"), format="SHORT_DATETIME_FORMAT")
     title = tables.Column(verbose_name=_("Title"))
     kind = tables.Column(verbose_name=_("Kind"))
     convocation = tables.Column(verbose_name=_("Convocation"))
-    cutoff = tables.DateColumn(verbose_name=_("Cut-off"), short=True)
+    cutoff = DateColumn(verbose_name=_("Cut-off"), short=True)
     n_voters = tables.Column(verbose_name=_("Voters"), attrs=NUMBER)
     n_present = tables.Column(verbose_name=_("Present"), attrs=NUMBER)
     n_represented = tables.Column(verbose_name=_("Represented"), attrs=NUMBER)
@@ -71,7 +72,7 @@ class VoterTable(tables.Table):
     last_name = tables.Column(verbose_name=_("Last name"))
     first_name = tables.Column(verbose_name=_("First name"))
     membership = tables.Column(verbose_name=_("Membership"))
-    present_at = tables.DateTimeColumn(verbose_name=_("Signed in at"), format="H:i", orderable=True)
+    present_at = DateTimeColumn(verbose_name=_("Signed in at"), format="H:i", orderable=True)
     proxies_carried = tables.Column(verbose_name=_("Proxies carried"), attrs=NUMBER)
     proxy_given_to = tables.Column(verbose_name=_("Proxy given to"), empty_values=(None, ""))
 

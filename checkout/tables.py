@@ -2,6 +2,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from coopmarket.tables import DateTimeColumn
 from members.models import Member
 
 from . import eligibility as el
@@ -28,7 +29,7 @@ def answer_class(record: TillCheck) -> str:
 
 
 class TillCheckTable(tables.Table):
-    checked_at = tables.DateTimeColumn(verbose_name=_("Time"), format="H:i:s", attrs=NOWRAP)
+    checked_at = DateTimeColumn(verbose_name=_("Time"), format="H:i:s", attrs=NOWRAP)
     answer = tables.Column(verbose_name=_("Answer"), accessor="can_shop", order_by=("kind", "can_shop"),
                            empty_values=())
     code = tables.Column(verbose_name=_("Code scanned"), attrs={"td": {"class": "font-monospace"}})

@@ -12,6 +12,8 @@ class CoopmarketConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from . import schema  # noqa: F401 (registers the OpenAPI extensions)
+        from .tables import install_signature_cache
         from .tokens import password_changed_kill_tokens
 
+        install_signature_cache()
         pre_save.connect(password_changed_kill_tokens, sender=get_user_model(), dispatch_uid="coopmarket.password_kills_tokens")

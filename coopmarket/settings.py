@@ -348,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+DJANGO_TABLES2_TEMPLATE = "coopmarket/table.html"  # bootstrap5-responsive, rows in one call
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from coopmarket.tables import DateColumn
 from coopmarket.templatetags.coop import amount
 
 from . import rules
@@ -108,9 +109,9 @@ class OrderTable(tables.Table):
     reference = tables.Column(verbose_name=_("Order"), linkify=True, accessor="pk", order_by=("id",))
     supplier = tables.Column(verbose_name=_("Supplier"), order_by=("supplier__name",))
     status = tables.Column(verbose_name=_("Status"))
-    created_at = tables.DateColumn(verbose_name=_("Created"), short=True)
-    sent_at = tables.DateColumn(verbose_name=_("Sent"), short=True)
-    expected_on = tables.DateColumn(verbose_name=_("Expected"), short=True)
+    created_at = DateColumn(verbose_name=_("Created"), short=True)
+    sent_at = DateColumn(verbose_name=_("Sent"), short=True)
+    expected_on = DateColumn(verbose_name=_("Expected"), short=True)
     lines_count = tables.Column(verbose_name=_("Lines"), attrs=NUMBER)
     total = tables.Column(verbose_name=_("Total excl. VAT"), attrs=NUMBER)
 

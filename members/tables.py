@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from coopmarket.tables import DateColumn
 from coopmarket.templatetags.coop import amount
 
 from .models import Member, ShareSubscription
@@ -28,7 +29,7 @@ class MemberTable(tables.Table):
     low_income = tables.BooleanColumn(verbose_name=_("Low income"))
     card_barcode = tables.Column(verbose_name=_("Card"), visible=False)
     phone = tables.Column(verbose_name=_("Phone"), visible=False)
-    joined_on = tables.DateColumn(attrs=NOWRAP)
+    joined_on = DateColumn(attrs=NOWRAP)
 
     class Meta:
         model = Member
@@ -65,9 +66,9 @@ class RedemptionTable(tables.Table):
     share_class = tables.Column(verbose_name=_("Class"), accessor="share_class__code")
     quantity = tables.Column(verbose_name=_("Shares"), attrs=NUMBER)
     amount_paid = tables.Column(verbose_name=_("To refund (EUR)"), attrs=NUMBER)
-    redemption_requested_on = tables.DateColumn(verbose_name=_("Left on"), attrs=NOWRAP)
-    redemption_due_on = tables.DateColumn(verbose_name=_("Due on"), attrs=NOWRAP)
-    redeemed_on = tables.DateColumn(verbose_name=_("Redeemed on"), attrs=NOWRAP)
+    redemption_requested_on = DateColumn(verbose_name=_("Left on"), attrs=NOWRAP)
+    redemption_due_on = DateColumn(verbose_name=_("Due on"), attrs=NOWRAP)
+    redeemed_on = DateColumn(verbose_name=_("Redeemed on"), attrs=NOWRAP)
     actions = tables.TemplateColumn(
         template_name="members/_redeem_button.html", verbose_name="", orderable=False, exclude_from_export=True
     )

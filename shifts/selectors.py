@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from members import qualifications as quals
-from members.models import CoopParameters, Member, MemberQualification, Qualification
+from members.models import CoopParameters, Member, MemberQualification, Qualification, owing_q
 
 from . import seats as seat_rules
 from .models import (
@@ -96,9 +96,10 @@ def roster(shift: Shift):
     return shift.registrations.filter(LIVE).select_related("member", "seat").order_by("member__last_name", "member__first_name", "id")
 
 
-def _current_slot(today: datetime.date):
+def _current_slot(today: datetime.date, member=None):
+    """The member's current or next regular slot first (`member`: the outer query's pk by default)."""
     return SlotAssignment.objects.filter(
-        Q(end_date__isnull=True) | Q(end_date__gt=today), member=OuterRef("pk"),
+        Q(end_date__isnull=True) | Q(end_date__gt=today), member=OuterRef("pk") if member is None else member,
     ).order_by("-start_date", "-id")
 
 
@@ -114,10 +115,13 @@ def _owed():
 def members_with_slot_week(queryset=None, *, today: datetime.date):
     """Members with `slot_week` / `slot_name` (their current or next regular slot), as subqueries."""
     queryset = Member.objects.all() if queryset is None else queryset
-    slot = _current_slot(today)
+    # The template by its id from the slot's row (an index lookup each), not a join in the
+    # subquery: PostgreSQL hashed the whole template table again for every member.
+    slot = _current_slot(today, member=OuterRef(OuterRef("pk")))
+    template = ShiftTemplate.objects.filter(pk=Subquery(slot.values("template_id")[:1])).order_by()
     return queryset.annotate(
-        slot_week=Subquery(slot.values("template__week")[:1]),
-        slot_name=Subquery(slot.values("template__name")[:1]),
+        slot_week=Subquery(template.values("week")),
+        slot_name=Subquery(template.values("name")),
     )
 
 
@@ -134,8 +138,8 @@ def members_owing(*, today: datetime.date):
     last_shift = attended.order_by("-shift__start", "-id").values("shift_id")[:1]
     return (
         members_with_slot_week(Member.objects.exclude(membership=Member.Membership.LEFT), today=today)
+        .filter(owing_q())  # the partial index member_owing
         .annotate(owed=_owed())
-        .filter(owed__gt=0)
         .annotate(
             last_attended=Subquery(last_date, output_field=DateField()),
             last_attended_shift=Subquery(last_shift),

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from coopmarket.tables import DateColumn
 from members.models import Member
 
 from . import selectors
@@ -44,8 +45,8 @@ class DebtTable(tables.Table):
     owed = tables.Column(verbose_name=_("Make-ups owed"), attrs=NUMBER)
     counter_standard = tables.Column(verbose_name=_("Standard counter"), attrs=NUMBER)
     counter_ftop = tables.Column(verbose_name=_("FTOP counter"), attrs=NUMBER)
-    alert_deadline = tables.DateColumn(verbose_name=_("Alert deadline"), short=True, attrs=NOWRAP)
-    delay_until = tables.DateColumn(verbose_name=_("Delay until"), short=True, attrs=NOWRAP)
+    alert_deadline = DateColumn(verbose_name=_("Alert deadline"), short=True, attrs=NOWRAP)
+    delay_until = DateColumn(verbose_name=_("Delay until"), short=True, attrs=NOWRAP)
     days_left = tables.Column(verbose_name=_("Days left"), accessor="deadline", empty_values=(), attrs=NUMBER,
                               order_by=("deadline_sort", "deadline_rank"))
     last_attended = tables.Column(verbose_name=_("Last attended shift"), attrs=NOWRAP)

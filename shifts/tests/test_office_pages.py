@@ -366,6 +366,22 @@ def test_debt_table_lists_members_owing_with_counters_deadline_days_left_and_las
     assert "Bob" not in page  # FTOP +1: owes nothing
 
 
+@pytest.mark.parametrize(("shift_type", "standard", "ftop", "owes"), [
+    ("standard", -1, 0, True), ("standard", 0, -3, False), ("standard", 2, -1, False),
+    ("ftop", 0, -1, True), ("ftop", -2, 0, False), ("ftop", -2, 1, False),
+])
+def test_the_debt_table_lists_exactly_the_members_whose_own_counter_is_negative(shift_type, standard, ftop, owes, clock):
+    """members_owing reads the partial index member_owing through `owing_q`: the counter that
+    applies to the member's shift type, and only it, says whether they owe (DOMAIN.md §4)."""
+    member = working_member("Counted")
+    Member.objects.filter(pk=member.pk).update(shift_type=shift_type, counter_standard=standard, counter_ftop=ftop)
+    listed = list(selectors.members_owing(today=clock.today).values_list("pk", "owed"))
+    expected_owed = -(ftop if shift_type == "ftop" else standard)
+    assert listed == ([(member.pk, expected_owed)] if owes else [])
+    Member.objects.filter(pk=member.pk).update(membership=Member.Membership.LEFT)
+    assert not selectors.members_owing(today=clock.today).exists()  # members who left are never listed
+
+
 def test_last_attended_shift_comes_from_the_database(office, roster, alice, bob, clock):
     clock.set(at(WED, 12, 30))
     attendance_post(office, roster, {alice: "attended", bob: "attended"})
