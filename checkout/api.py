@@ -10,8 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from coopmarket.authentication import TokenAuthentication
 from coopmarket.throttling import MemberRateThrottle, TillMemberRateThrottle
 
 from . import cardlist, services
@@ -79,17 +81,43 @@ CODE = OpenApiParameter(
 )
 
 
+class TillAuthentication(TokenAuthentication):
+    """The till's token check for a lookup, which also reads the scanned code's member in the same
+    statement (`services.member_join`): a scan costs one round trip to the database, not two.
+    Nothing changes in who may ask: the token is checked as everywhere, the permission and the
+    throttles run after it, and the member read is used only by this request's lookup."""
+
+    member_key = None
+
+    def authenticate(self, request):
+        kwargs = (request.parser_context or {}).get("kwargs") or {}
+        self.member_key = services.member_key(str(kwargs.get("code", "")))
+        return super().authenticate(request)
+
+    def joined(self):
+        return services.member_join(self.member_key) if self.member_key else super().joined()
+
+    def take_joined(self, auth_token, values):
+        if self.member_key:
+            auth_token.till_prefetched = services.member_from_join(self.member_key, values)
+
+
 class EligibilityView(CheckoutBase):
+    authentication_classes = [TillAuthentication if cls is TokenAuthentication else cls
+                              for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+
     @extend_schema(
         parameters=[
             CODE,
             OpenApiParameter("via", str, enum=["scan", "search"], description="`search` when the cashier opened a name-search result (logged as such)."),
         ],
         responses={200: EligibilitySerializer},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],  # TillAuthentication is the token scheme
     )
     def get(self, request, code):
         source = TillCheck.Source.SEARCH if request.query_params.get("via") == "search" else TillCheck.Source.SCAN
-        result = services.till_check(code=code, user=request.user, now=timezone.now(), source=source)
+        result = services.till_check(code=code, user=request.user, now=timezone.now(), source=source,
+                                     prefetched=getattr(request.auth, "till_prefetched", None))
         if result is None:
             raise exceptions.NotFound(_("Unknown card or member number."))
         return Response(result)

@@ -44,30 +44,70 @@ class Holder:
         return el.display_name(person.first_name, person.last_name)
 
 
-def find_holder(code: str) -> Holder | None:
-    """Card barcode (member or associate, 12-digit scans too) or member number -> holder, in one
-    indexed query. None for an unknown or malformed code."""
+def member_key(code: str) -> tuple[str, object] | None:
+    """The unique member column and value a code is looked up by, or None when only an associate's
+    card can match it (or the code is malformed). What `find_holder` reads first."""
     code = (code or "").strip()
     card = card_code(code)
     if card is not None:
-        def associate_holder() -> Holder | None:
-            return _associate_holder(card)
-
-        def member_holder() -> Holder | None:
-            member = _member_where("card_barcode", card)
-            return Holder(member) if member else None
-
-        # The prefixes of the cards issued here say whose they are (one query; the import keeps
-        # them so). A card kept from the coop's previous system (CONTRACT.md §7) may be either.
-        if card.startswith(ASSOCIATE_PREFIX):
-            return associate_holder()
-        if card.startswith(MEMBER_PREFIX):
-            return member_holder()
-        return member_holder() or associate_holder()
+        return None if card.startswith(ASSOCIATE_PREFIX) else ("card_barcode", card)
     if code.isdigit() and len(code) <= 8 and int(code) > 0:
-        member = _member_where("member_number", int(code))
-        return Holder(member) if member else None
+        return ("member_number", int(code))
     return None
+
+
+class Prefetched:
+    """The member already read for a `member_key` (None: no such member), in the statement that
+    checked the till's token (checkout.api.TillAuthentication): one round trip per scan."""
+
+    def __init__(self, key: tuple[str, object], member: Member | None):
+        self.key = key
+        self.member = member
+
+
+def find_holder(code: str, *, prefetched: Prefetched | None = None) -> Holder | None:
+    """Card barcode (member or associate, 12-digit scans too) or member number -> holder, in one
+    indexed query (none when `prefetched` holds the member). None for an unknown or malformed code."""
+    key = member_key(code)
+
+    def member_holder() -> Holder | None:
+        if prefetched is not None and prefetched.key == key:
+            member = prefetched.member
+        else:
+            member = _member_where(*key)
+        return Holder(member) if member else None
+
+    card = card_code((code or "").strip())
+    if card is None:
+        return member_holder() if key else None
+    # The prefixes of the cards issued here say whose they are (one query; the import keeps them
+    # so). A card kept from the coop's previous system (CONTRACT.md §7) may be either.
+    if card.startswith(ASSOCIATE_PREFIX):
+        return _associate_holder(card)
+    if card.startswith(MEMBER_PREFIX):
+        return member_holder()
+    return member_holder() or _associate_holder(card)
+
+
+def member_join(key: tuple[str, object]) -> tuple[str, str, list]:
+    """The member of `key` as extra columns of another statement (a LEFT JOIN on the unique
+    column): what the till's authentication reads with the token (`TokenAuthentication.joined`)."""
+    column, value = key
+    return (*_member_join_sql(column), [value])
+
+
+@functools.cache
+def _member_join_sql(column: str) -> tuple[str, str]:
+    q = connection.ops.quote_name
+    columns = "".join(f", tm.{q(Member._meta.get_field(name).column)}" for name in _member_columns())
+    return columns, f"LEFT JOIN {q(Member._meta.db_table)} tm ON tm.{q(Member._meta.get_field(column).column)} = %s"
+
+
+def member_from_join(key: tuple[str, object], values: tuple) -> Prefetched:
+    """`member_join`'s columns -> the Member `_member_where` would have read (None: no member)."""
+    if values[0] is None:  # the member's id: NULL when the join found no one
+        return Prefetched(key, None)
+    return Prefetched(key, Member.from_db(connection.alias, _member_columns(), values))
 
 
 @functools.cache
@@ -173,17 +213,18 @@ def _log(**fields) -> None:
     checklog.record(**fields)
 
 
-def till_check(*, code: str, user, now: datetime.datetime, source: str = TillCheck.Source.SCAN) -> dict | None:
+def till_check(*, code: str, user, now: datetime.datetime, source: str = TillCheck.Source.SCAN,
+               prefetched: Prefetched | None = None) -> dict | None:
     """Look a code up and log the check (the only write a lookup makes), also when the cashier
     opened a name-search result (`source`). None when unknown."""
-    holder = find_holder(code)
+    holder = find_holder(code, prefetched=prefetched)
     if holder is None:
-        _log(user=user, code=code[:64], checked_at=now, source=source)
+        _log(user_id=getattr(user, "pk", None), code=code[:64], checked_at=now, source=source)
         return None
     result = answer(holder, now=now)
     _log(
-        user=user, code=code[:64], member=holder.member, associate=holder.associate, can_shop=result["can_shop"],
-        status=result["status"], reasons=result["reasons"], checked_at=now, source=source,
+        user_id=getattr(user, "pk", None), code=code[:64], member_id=holder.member.pk, associate_id=holder.associate.pk if holder.associate else None,
+        can_shop=result["can_shop"], status=result["status"], reasons=result["reasons"], checked_at=now, source=source,
     )
     return result
 

@@ -221,6 +221,50 @@ def test_lookup_is_one_query(kind):
     assert answer["member_number"] == member.member_number
 
 
+@pytest.mark.parametrize(("kind", "reads"), [
+    ("member_card", 1), ("scan12", 1), ("number", 1), ("padded_number", 1), ("unknown_card", 1), ("associate_card", 2),
+])
+def test_a_token_scan_reads_the_token_and_the_member_in_one_statement(kind, reads, cashier):
+    """TillAuthentication reads the scanned member with the token, user and roles (one round trip
+    per scan; an associate's card still needs its own). The answer is the one the session path
+    gives, which reads the member on its own."""
+    member = member_in("alert", counter_standard=-2, alert_deadline=datetime.date(2026, 3, 20))
+    associate = member_services.associate_add(member=member, first_name="Léa", last_name="Smith")
+    code = {
+        "member_card": member.card_barcode, "scan12": member.card_barcode[1:], "number": str(member.member_number),
+        "padded_number": f"{member.member_number:08d}", "associate_card": associate.card_barcode,
+        "unknown_card": "0420099999991",  # a valid EAN-13 no card has
+    }[kind]
+    token_client = client_for(cashier, token=True)
+    with CaptureQueriesContext(connection) as queries:
+        by_token = token_client.get(f"/api/v1/checkout/{code}/")
+    selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(selects) == reads, selects
+    by_session = client_for(cashier).get(f"/api/v1/checkout/{code}/")
+    assert by_token.status_code == by_session.status_code == (404 if kind == "unknown_card" else 200)
+    assert by_token.json() == by_session.json()
+    if kind != "unknown_card":
+        assert by_token.json()["warnings"] == [{"code": "alert", "makeups_owed": 2, "deadline": "2026-03-20"}]
+        logged = TillCheck.objects.filter(user=cashier).order_by("pk")
+        assert [(c.member_id, c.associate_id) for c in logged] == [(member.pk, associate.pk if kind == "associate_card" else None)] * 2
+
+
+def test_a_scan_with_a_bad_token_says_nothing_about_the_card(ann):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 64)
+    response = client.get(f"/api/v1/checkout/{ann.card_barcode}/")
+    assert response.status_code == 401
+    assert ann.first_name not in response.content.decode() and not TillCheck.objects.exists()
+
+
+def test_a_member_read_for_another_code_is_not_used(ann):
+    bob = member_in("suspended", first_name="Bob", last_name="Brown")
+    wrong = services.Prefetched(("card_barcode", bob.card_barcode), bob)
+    assert services.find_holder(ann.card_barcode, prefetched=wrong).member.pk == ann.pk
+    right = services.Prefetched(services.member_key(ann.card_barcode), None)  # the join found no one
+    assert services.find_holder(ann.card_barcode, prefetched=right) is None
+
+
 def test_a_lookup_over_the_api_makes_a_flat_number_of_queries(api, ann, django_assert_max_num_queries):
     api.get(f"/api/v1/checkout/{ann.card_barcode}/")  # warm the session
     # session + user + groups (role check) + lookup + log insert
