@@ -168,6 +168,58 @@ def test_an_unchanged_list_answers_304_to_its_etag_and_200_to_another(till_devic
     assert changed.status_code == 200 and changed["ETag"] != etag
 
 
+@pytest.fixture
+def fresh_memory(monkeypatch):
+    """This process's fingerprint -> ETag memory, empty for the test."""
+    from checkout import cardlist
+
+    monkeypatch.setattr(cardlist, "_KNOWN", {})
+    return cardlist
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("change", ["stored standing", "associate removed", "name", "anonymised"])
+def test_an_unchanged_list_answers_304_without_being_built_and_any_change_builds_it(till_device, fresh_memory, monkeypatch, change):
+    """A revalidation reads the rows' fingerprint (one statement); when this process built the list
+    from the same rows, it answers 304 without building the list. A change to any column a card is
+    read from, also by a bulk update that leaves `updated_at` alone, makes the list built again."""
+    ann = member_in("up_to_date", first_name="Ann", last_name="Smith")
+    associate = member_services.associate_add(member=ann, first_name="Léa", last_name="Smith")
+    etag = till_device.get("/api/v1/checkout/cards/")["ETag"]
+    assert till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH=etag).status_code == 304  # built, remembered
+    built = []
+    real = fresh_memory.current_cards
+    monkeypatch.setattr(fresh_memory, "current_cards", lambda: built.append(1) or real())
+    again = till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, again["ETag"], built) == (304, etag, [])
+    if change == "stored standing":
+        Member.objects.filter(pk=ann.pk).update(status="suspended", counter_standard=-2)
+    elif change == "associate removed":
+        Associate.objects.filter(pk=associate.pk).update(removed_on=datetime.date(2026, 3, 1))
+    elif change == "name":
+        Associate.objects.filter(pk=associate.pk).update(first_name="Lea")
+    else:
+        Member.objects.filter(pk=ann.pk).update(anonymised_on=datetime.date(2026, 3, 1))
+    changed = till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH=etag)
+    assert (changed.status_code, built) == (200, [1])
+    assert changed["ETag"] != etag
+
+
+@pytest.mark.postgres
+def test_a_list_whose_rows_changed_while_it_was_built_is_not_remembered(till_device, fresh_memory, monkeypatch):
+    ann = member_in("up_to_date", first_name="Ann", last_name="Smith")
+    real = fresh_memory.current_cards
+
+    def racing():
+        cards = real()
+        Member.objects.filter(pk=ann.pk).update(status="suspended")  # the daily job, meanwhile
+        return cards
+
+    monkeypatch.setattr(fresh_memory, "current_cards", racing)
+    response = till_device.get("/api/v1/checkout/cards/", HTTP_IF_NONE_MATCH='"an-old-list"')
+    assert response.status_code == 200 and fresh_memory._KNOWN == {}
+
+
 def test_the_list_is_gzipped_for_a_till_that_accepts_it(till_device):
     for n in range(30):
         member_in("up_to_date", first_name=f"Name{n}", last_name="Smith")
