@@ -64,6 +64,32 @@ def test_a_deferred_check_waits_in_the_buffer_until_the_flush(deferred, cashier)
     assert TillCheck.objects.filter(member__isnull=True, code="0000000000000").count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_writer_keeps_its_connection_between_flushes(deferred, cashier):
+    """A backend started per flush cost the till's p99; the writer's connection stays open (until
+    CONN_MAX_AGE), so two flushes are written by the same PostgreSQL backend."""
+    import threading
+
+    from django.db import connection
+
+    member = active_member(today=datetime.date(2026, 1, 5))
+    backends = []
+
+    def writer():
+        for _ in range(2):
+            deferred.add(TillCheck(user=cashier, code=member.card_barcode, member=member, checked_at=timezone.now()))
+            assert deferred._cycle() == 1
+            backends.append(connection.connection.info.backend_pid if connection.connection else None)
+        connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    thread.join()
+    assert backends[0] is not None and backends == [backends[0]] * 2
+    assert TillCheck.objects.filter(member=member).count() == 2
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_full_batch_wakes_the_writer_thread(deferred, settings, cashier):
     settings.COOP_TILL_LOG_BATCH = 5
