@@ -56,6 +56,7 @@ class CheckLogBuffer:
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
         self.written = 0
+        self.turns = 0  # of the writer thread (tests wait for one)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -111,12 +112,16 @@ class CheckLogBuffer:
             self._cycle()
 
     def _cycle(self) -> int:
-        """One turn of the writer thread. The thread keeps its own connection between flushes:
-        opening one per flush started a PostgreSQL backend once or twice a second per worker,
-        which showed in the till's p99. It is closed when broken or older than CONN_MAX_AGE, and
-        reopened at the next write."""
+        """One turn of the writer thread. While checks keep coming the thread keeps its own
+        connection between flushes: opening one per flush started a PostgreSQL backend once or
+        twice a second per worker, which showed in the till's p99. It is closed when broken or
+        older than CONN_MAX_AGE, and after a turn with nothing to write (a quiet till holds none)."""
         written = self.flush()
-        connection.close_if_unusable_or_obsolete()
+        if written:
+            connection.close_if_unusable_or_obsolete()
+        else:
+            connection.close()
+        self.turns += 1
         return written
 
 
