@@ -105,9 +105,7 @@ def _member_join_sql(column: str) -> tuple[str, str]:
 
 def member_from_join(key: tuple[str, object], values: tuple) -> Prefetched:
     """`member_join`'s columns -> the Member `_member_where` would have read (None: no member)."""
-    if values[0] is None:  # the member's id: NULL when the join found no one
-        return Prefetched(key, None)
-    return Prefetched(key, Member.from_db(connection.alias, _member_columns(), values))
+    return Prefetched(key, _member_from_row(values) if values[0] is not None else None)  # id NULL: no one
 
 
 @functools.cache
@@ -129,7 +127,12 @@ def _member_where(column: str, value) -> Member | None:
     with connection.cursor() as cursor:
         cursor.execute(_member_sql(column), [value])
         row = cursor.fetchone()
-    return Member.from_db(connection.alias, _member_columns(), row) if row else None
+    return _member_from_row(row) if row else None
+
+
+def _member_from_row(values) -> Member:
+    """A Member from `_member_columns()`'s values, as every till read builds it."""
+    return Member.from_db(connection.alias, _member_columns(), values)
 
 
 ASSOCIATE_FIELDS = ("id", "member_id", "card_barcode", "first_name", "last_name")
@@ -159,7 +162,7 @@ def _associate_holder(card: str) -> Holder | None:
     if row is None:
         return None
     split = len(_associate_columns())
-    member = Member.from_db(connection.alias, _member_columns(), row[split:])
+    member = _member_from_row(row[split:])
     associate = Associate.from_db(connection.alias, _associate_columns(), row[:split])
     associate.member = member
     return Holder(member, associate)

@@ -103,18 +103,22 @@ def install_signature_cache() -> None:
     tables2_utils.signature = cached_signature
 
 
-def _date_text(value, fmt: str, default):
-    """What django-tables2's `{{ value|date:fmt|default:default }}` writes, without compiling
-    that template for every cell (its TemplateColumn does)."""
-    return date_filter(template_localtime(value), fmt) or default
+class _DateText:
+    """Renders what django-tables2's `{{ value|date:fmt|default:default }}` writes, without
+    compiling that template for every cell (its TemplateColumn does). `formats`: (short, long)."""
 
-
-class DateColumn(tables.DateColumn):
-    """django-tables2's DateColumn (same arguments and export), rendered without a template."""
+    formats = ("SHORT_DATE_FORMAT", "DATE_FORMAT")
 
     def __init__(self, format=None, short=True, *args, **kwargs):
-        self.date_format = format or ("SHORT_DATE_FORMAT" if short else "DATE_FORMAT")
+        self.date_format = format or self.formats[0 if short else 1]
         super().__init__(format, short, *args, **kwargs)
+
+    def render(self, value, bound_column):
+        return date_filter(template_localtime(value), self.date_format) or bound_column.default
+
+
+class DateColumn(_DateText, tables.DateColumn):
+    """django-tables2's DateColumn (same arguments and export), rendered without a template."""
 
     @classmethod
     def from_field(cls, field, **kwargs):
@@ -122,26 +126,18 @@ class DateColumn(tables.DateColumn):
             return cls(**kwargs)
         return None
 
-    def render(self, value, bound_column):
-        return _date_text(value, self.date_format, bound_column.default)
 
-
-class DateTimeColumn(tables.DateTimeColumn):
+class DateTimeColumn(_DateText, tables.DateTimeColumn):
     """django-tables2's DateTimeColumn (same arguments and export), rendered without a template;
     the time is shown in the current time zone, as the `date` filter does."""
 
-    def __init__(self, format=None, short=True, *args, **kwargs):
-        self.date_format = format or ("SHORT_DATETIME_FORMAT" if short else "DATETIME_FORMAT")
-        super().__init__(format, short, *args, **kwargs)
+    formats = ("SHORT_DATETIME_FORMAT", "DATETIME_FORMAT")
 
     @classmethod
     def from_field(cls, field, **kwargs):
         if isinstance(field, models.DateTimeField):
             return cls(**kwargs)
         return None
-
-    def render(self, value, bound_column):
-        return _date_text(value, self.date_format, bound_column.default)
 
 
 # Columns made from a model's date fields (a table's Meta.fields) use these too.
